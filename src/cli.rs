@@ -1,0 +1,126 @@
+//! The `embedserve` command line: `serve` (the default), `healthcheck`, and the word2vec tools.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{LogFormat, ServeArgs, Settings};
+use crate::startup::{Application, shutdown_signal};
+
+/// Serve LLM input embeddings and word2vec similarity over HTTP.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without one, `serve`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings of `serve` when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve(Box<ServeArgs>),
+    /// Probe a running service's readiness: exit 0 when ready, 1 otherwise (for container
+    /// health checks in images without a shell).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Flags of `embedserve healthcheck`.
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// Address of the service.
+    #[arg(long, env = "EMBEDSERVE_HEALTHCHECK_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Path probed.
+    #[arg(long, default_value = "/health/ready")]
+    pub path: String,
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(&cli.serve),
+        Some(Command::Serve(args)) => serve(&args),
+        Some(Command::Healthcheck(args)) => healthcheck(&args),
+    }
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e),
+    };
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let outcome = runtime.block_on(async {
+        let application = Application::build(settings).await?;
+        tracing::info!(port = application.port(), "listening");
+        application.run(shutdown_signal()).await
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            fail(&e)
+        }
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("embedserve: error: {error}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+    if let Err(e) = installed {
+        eprintln!("embedserve: logging not initialised: {e}");
+    }
+}
+
+fn healthcheck(args: &HealthcheckArgs) -> ExitCode {
+    match probe(args) {
+        Ok(200) => ExitCode::SUCCESS,
+        Ok(status) => fail(&format!("{} answered {status}", args.path)),
+        Err(e) => fail(&format!("cannot reach {}: {e}", args.addr)),
+    }
+}
+
+/// A minimal HTTP/1.1 GET, so the image needs no curl.
+fn probe(args: &HealthcheckArgs) -> std::io::Result<u16> {
+    let timeout = Duration::from_secs(args.timeout_secs.max(1));
+    let mut stream = TcpStream::connect_timeout(&args.addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        args.path, args.addr
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    std::str::from_utf8(&head[9..12])
+        .ok()
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))
+}

@@ -1,0 +1,374 @@
+//! Service settings: built-in defaults, then `config/default.toml` (or `--config`), then
+//! `EMBEDSERVE_*` environment variables and command-line flags.
+//!
+//! [`Settings`] holds the resolved values; [`ServeArgs`] is the flag/env layer. Both use the same
+//! key names, so the override step is a generic merge of TOML tables rather than a field-by-field
+//! copy.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The file read when neither `--config` nor `EMBEDSERVE_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
+
+/// Resolved settings of `embedserve serve`. Every key is documented in `config/default.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Hugging Face model directory (config.json, tokenizer.json, safetensors); empty: none.
+    pub model_dir: PathBuf,
+    /// Name reported as `model`; defaults to the model directory's name.
+    pub model_name: Option<String>,
+    /// Name of the input-embedding tensor; by default it is found by the names real models use.
+    pub embedding_tensor: Option<String>,
+    /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
+    pub word2vec: PathBuf,
+    /// Format of the word2vec store: `auto`, `binary` or `text`.
+    pub word2vec_format: StoreFormatSetting,
+    /// Load only the first N words of the store; 0 loads all.
+    pub word2vec_limit: usize,
+    /// Decode invalid UTF-8 in store words lossily instead of refusing the file.
+    pub word2vec_lossy_utf8: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Largest number of inputs in one request.
+    pub max_batch_size: usize,
+    /// Largest number of tokens in one input.
+    pub max_tokens_per_input: usize,
+    /// Largest `topn` of a similarity query.
+    pub max_topn: usize,
+    /// Requests admitted at once; more are refused with 429.
+    pub max_concurrent_requests: usize,
+    /// Threads doing CPU work (tokenizing, gathering, searching); 0 uses every core.
+    pub compute_threads: usize,
+    /// Seconds a request may take before it is answered 503 `timeout`.
+    pub request_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    pub drain_timeout_secs: u64,
+    /// Accepted API keys (`Authorization: Bearer <key>`); empty disables authentication.
+    pub api_keys: Vec<String>,
+    /// Whether `/health*` and `/metrics` also require an API key.
+    pub auth_protects_health: bool,
+    /// Origins allowed by CORS; empty disables CORS, `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    /// Log line format: `text` or `json`.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax, e.g. `info` or `embedserve=debug`.
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            model_dir: PathBuf::from("models/demo"),
+            model_name: None,
+            embedding_tensor: None,
+            word2vec: PathBuf::from("models/demo/word2vec.bin"),
+            word2vec_format: StoreFormatSetting::Auto,
+            word2vec_limit: 0,
+            word2vec_lossy_utf8: false,
+            body_limit_bytes: 2 * 1024 * 1024,
+            max_batch_size: 64,
+            max_tokens_per_input: 8192,
+            max_topn: 1000,
+            max_concurrent_requests: 128,
+            compute_threads: 0,
+            request_timeout_secs: 30,
+            drain_timeout_secs: 30,
+            api_keys: Vec::new(),
+            auth_protects_health: false,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// How the word2vec store's format is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreFormatSetting {
+    /// Detect binary or text from the content.
+    Auto,
+    /// word2vec C binary format.
+    Binary,
+    /// word2vec text format or fastText `.vec`.
+    Text,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags and environment variables of `embedserve serve`; each overrides the config file.
+#[derive(Debug, Clone, Default, Serialize, clap::Args)]
+pub struct ServeArgs {
+    /// Settings file [default: config/default.toml when present].
+    #[arg(long, env = "EMBEDSERVE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "EMBEDSERVE_LISTEN", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Hugging Face model directory; an empty value serves no model [default: models/demo].
+    #[arg(long, env = "EMBEDSERVE_MODEL_DIR", value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_dir: Option<PathBuf>,
+    /// Name reported as `model` [default: the model directory's name].
+    #[arg(long, env = "EMBEDSERVE_MODEL_NAME", value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    /// Input-embedding tensor name [default: found by the names real models use].
+    #[arg(long, env = "EMBEDSERVE_EMBEDDING_TENSOR", value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_tensor: Option<String>,
+    /// word2vec store; an empty value serves none [default: models/demo/word2vec.bin].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec: Option<PathBuf>,
+    /// Format of the word2vec store [default: auto].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC_FORMAT", value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_format: Option<StoreFormatSetting>,
+    /// Load only the first N words of the store; 0 loads all [default: 0].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LIMIT", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_limit: Option<usize>,
+    /// Decode invalid UTF-8 in store words lossily [default: false].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LOSSY_UTF8", value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_lossy_utf8: Option<bool>,
+    /// Largest accepted request body in bytes [default: 2097152].
+    #[arg(long, env = "EMBEDSERVE_BODY_LIMIT_BYTES", value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_limit_bytes: Option<usize>,
+    /// Largest number of inputs in one request [default: 64].
+    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_SIZE", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<usize>,
+    /// Largest number of tokens in one input [default: 8192].
+    #[arg(long, env = "EMBEDSERVE_MAX_TOKENS_PER_INPUT", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens_per_input: Option<usize>,
+    /// Largest `topn` of a similarity query [default: 1000].
+    #[arg(long, env = "EMBEDSERVE_MAX_TOPN", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_topn: Option<usize>,
+    /// Requests admitted at once; more get 429 [default: 128].
+    #[arg(long, env = "EMBEDSERVE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Threads doing CPU work; 0 uses every core [default: 0].
+    #[arg(long, env = "EMBEDSERVE_COMPUTE_THREADS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_threads: Option<usize>,
+    /// Seconds before a request is answered 503 timeout [default: 30].
+    #[arg(long, env = "EMBEDSERVE_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
+    /// Seconds in-flight requests get to finish on shutdown [default: 30].
+    #[arg(long, env = "EMBEDSERVE_DRAIN_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain_timeout_secs: Option<u64>,
+    /// Accepted API keys, comma-separated; none disables authentication [default: none].
+    #[arg(long, env = "EMBEDSERVE_API_KEYS", value_name = "KEYS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_keys: Option<Vec<String>>,
+    /// Whether health and metrics also require an API key [default: false].
+    #[arg(long, env = "EMBEDSERVE_AUTH_PROTECTS_HEALTH", value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_protects_health: Option<bool>,
+    /// CORS origins, comma-separated; `*` allows any [default: none].
+    #[arg(long, env = "EMBEDSERVE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors_origins: Option<Vec<String>>,
+    /// Log line format [default: text].
+    #[arg(long, env = "EMBEDSERVE_LOG_FORMAT", value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `embedserve=debug` [default: info].
+    #[arg(long, env = "EMBEDSERVE_LOG_LEVEL", value_name = "FILTER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+/// Why the settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The settings file could not be read.
+    #[error("{path}: cannot read settings file: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The settings file or an override is not valid.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// Where the bad value came from (a file, or "flags and environment").
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Resolves the settings: defaults, then the config file, then flags and environment.
+    pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let mut table = match &args.config {
+            Some(path) => read_table(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_table(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => toml::Table::new(),
+        };
+        let overrides = toml::Table::try_from(args).map_err(|e| ConfigError::Invalid {
+            origin: "flags and environment".to_owned(),
+            message: e.to_string(),
+        })?;
+        table.extend(overrides);
+        let settings: Settings =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: args
+                        .config
+                        .as_deref()
+                        .unwrap_or(Path::new(DEFAULT_CONFIG_FILE))
+                        .display()
+                        .to_string(),
+                    message: e.message().to_owned(),
+                })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("body_limit_bytes", self.body_limit_bytes),
+            ("max_batch_size", self.max_batch_size),
+            ("max_tokens_per_input", self.max_tokens_per_input),
+            ("max_topn", self.max_topn),
+            ("max_concurrent_requests", self.max_concurrent_requests),
+        ];
+        match positive.iter().find(|(_, value)| *value == 0) {
+            Some((name, _)) => Err(ConfigError::Invalid {
+                origin: "settings".to_owned(),
+                message: format!("{name} must be at least 1"),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The model directory, unless serving no model.
+    pub fn model_dir(&self) -> Option<&Path> {
+        non_empty(&self.model_dir)
+    }
+
+    /// The word2vec store, unless serving none.
+    pub fn word2vec(&self) -> Option<&Path> {
+        non_empty(&self.word2vec)
+    }
+
+    /// Threads for CPU work, with 0 resolved to the number of cores.
+    pub fn compute_threads(&self) -> usize {
+        match self.compute_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// The per-request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// How long shutdown waits for in-flight requests.
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_secs(self.drain_timeout_secs)
+    }
+}
+
+fn non_empty(path: &Path) -> Option<&Path> {
+    (!path.as_os_str().is_empty()).then_some(path)
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Invalid {
+            origin: path.display().to_string(),
+            message: e.message().to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_documents_exactly_the_built_in_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_FILE);
+        let table = read_table(&path).expect("config/default.toml parses");
+        let from_file: Settings = table.try_into().expect("every key is known");
+        assert_eq!(from_file, Settings::default());
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let serialized = toml::Table::try_from(Settings::default()).expect("serializes");
+        for key in serialized.keys() {
+            assert!(text.contains(&format!("{key} =")), "{key} is not documented");
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "max_topn = 5\nmax_batch_size = 7\n").expect("write");
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            max_topn: Some(9),
+            ..ServeArgs::default()
+        };
+        let settings = Settings::load(&args).expect("valid");
+        assert_eq!((settings.max_topn, settings.max_batch_size), (9, 7));
+
+        std::fs::write(&file, "max_topn = 5\nmaxtopn = 7\n").expect("write");
+        let err = Settings::load(&args).expect_err("typo is refused");
+        assert!(err.to_string().contains("maxtopn"), "{err}");
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let args = ServeArgs {
+            config: Some(PathBuf::from("/nonexistent/none.toml")),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(Settings::load(&args), Err(ConfigError::Read { .. })));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "max_batch_size = 0\n").expect("write");
+        let args = ServeArgs {
+            config: Some(file),
+            ..ServeArgs::default()
+        };
+        let err = Settings::load(&args).expect_err("zero refused");
+        assert!(err.to_string().contains("max_batch_size"), "{err}");
+    }
+}

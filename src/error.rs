@@ -1,0 +1,159 @@
+//! The one error type of the HTTP API and its JSON body.
+//!
+//! Every failed request, including the rejections of axum's extractors, the unknown-route
+//! fallback and load shedding, becomes an [`AppError`], rendered as
+//! `{"error": {"message", "type", "param", "code"}}` (the shape OpenAI clients expect) with a
+//! stable `type` per kind of failure and the HTTP status in `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The body is not well-formed JSON, or the request line is unusable (400).
+    #[error("{0}")]
+    Malformed(String),
+    /// An API key is required and the request did not carry a valid one (401).
+    #[error("a valid API key is required (Authorization: Bearer <key>)")]
+    Unauthorized,
+    /// No route matches the path (404).
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    /// The word is not in the word2vec store (404).
+    #[error("word {0:?} is not in the vocabulary")]
+    UnknownWord(String),
+    /// The route exists but not for this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request body is larger than the configured limit (413).
+    #[error("request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The body is not declared as `application/json` (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A field is well-formed but not acceptable (422); `param` names the field and index.
+    #[error("{message}")]
+    Validation {
+        /// The offending field, e.g. `input_ids[1][3]`.
+        param: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Too many requests are in flight; the client should retry later (429).
+    #[error("the server is at its concurrency limit; retry shortly")]
+    Overloaded,
+    /// The model or store is still loading, or the server is shutting down (503).
+    #[error("the service is not ready")]
+    NotReady,
+    /// This server was started without the resource the route needs (503).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// The request took longer than the configured timeout (503).
+    #[error("the request did not finish within {0} seconds")]
+    Timeout(u64),
+    /// A bug: a worker panicked or was cancelled. Never caused by input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Shorthand for a [`AppError::Validation`] on `param`.
+    pub fn validation(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::RouteNotFound(_) | Self::UnknownWord(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotReady | Self::NotConfigured(_) | Self::Timeout(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable error type (documented in `openapi.yaml`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed_request",
+            Self::Unauthorized => "unauthorized",
+            Self::RouteNotFound(_) => "not_found",
+            Self::UnknownWord(_) => "unknown_word",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Validation { .. } => "validation_error",
+            Self::Overloaded => "overloaded",
+            Self::NotReady => "not_ready",
+            Self::NotConfigured(_) => "not_configured",
+            Self::Timeout(_) => "timeout",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn param(&self) -> Option<&str> {
+        match self {
+            Self::Validation { param, .. } => Some(param),
+            Self::UnknownWord(_) => Some("word"),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON error body: `{"error": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    /// The error itself.
+    pub error: ErrorDetail<'a>,
+}
+
+/// The fields of an error body.
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail<'a> {
+    /// A human-readable explanation.
+    pub message: String,
+    /// The stable error type, e.g. `validation_error`.
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    /// The offending request field, when one is to blame.
+    pub param: Option<&'a str>,
+    /// The HTTP status code.
+    pub code: u16,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() && !matches!(self, Self::NotReady | Self::Overloaded) {
+            tracing::warn!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: self.to_string(),
+                kind: self.kind(),
+                param: self.param(),
+                code: status.as_u16(),
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, Self::Overloaded | Self::NotReady) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

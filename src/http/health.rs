@@ -1,0 +1,116 @@
+//! Liveness, readiness and `GET /info`.
+
+use std::path::Path;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use super::JsonBytes;
+use crate::error::AppError;
+use crate::model::EmbeddingModel;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+/// `GET /health/live`: 200 while the process runs.
+pub async fn live() -> Json<impl Serialize> {
+    Json(Status { status: "alive" })
+}
+
+/// `GET /health/ready`: 200 once the model and store are loaded, 503 before and during shutdown.
+pub async fn ready(State(state): State<AppState>) -> Result<Json<impl Serialize>, AppError> {
+    if state.is_ready() {
+        Ok(Json(Status { status: "ready" }))
+    } else {
+        Err(AppError::NotReady)
+    }
+}
+
+/// `GET /health`: the readiness answer, kept for clients of the first API.
+pub async fn health(state: State<AppState>) -> Result<Json<impl Serialize>, AppError> {
+    ready(state).await
+}
+
+#[derive(Serialize)]
+struct Info<'a> {
+    name: &'static str,
+    version: &'static str,
+    ready: bool,
+    model: Option<ModelInfo<'a>>,
+    word2vec: Option<StoreInfo<'a>>,
+    limits: Limits,
+}
+
+#[derive(Serialize)]
+struct ModelInfo<'a> {
+    name: &'a str,
+    path: &'a Path,
+    model_type: Option<&'a str>,
+    architectures: &'a [String],
+    torch_dtype: Option<&'a str>,
+    vocab_size: Option<usize>,
+    rows: usize,
+    hidden_size: usize,
+    dtype: &'static str,
+    tensor: &'a str,
+    weights_file: &'a Path,
+    tokenizer_vocab_size: usize,
+}
+
+#[derive(Serialize)]
+struct StoreInfo<'a> {
+    path: &'a Path,
+    format: &'static str,
+    words: usize,
+    dimension: usize,
+}
+
+#[derive(Serialize)]
+struct Limits {
+    body_limit_bytes: usize,
+    max_batch_size: usize,
+    max_tokens_per_input: usize,
+    max_topn: usize,
+    max_concurrent_requests: usize,
+}
+
+/// `GET /info`: what is served and with which limits.
+pub async fn info(State(state): State<AppState>) -> Result<JsonBytes, AppError> {
+    let settings = state.settings();
+    let resources = state.loaded();
+    JsonBytes::of(&Info {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        ready: state.is_ready(),
+        model: resources.and_then(|r| r.model.as_ref()).map(model_info),
+        word2vec: None,
+        limits: Limits {
+            body_limit_bytes: settings.body_limit_bytes,
+            max_batch_size: settings.max_batch_size,
+            max_tokens_per_input: settings.max_tokens_per_input,
+            max_topn: settings.max_topn,
+            max_concurrent_requests: settings.max_concurrent_requests,
+        },
+    })
+}
+
+fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
+    ModelInfo {
+        name: &model.name,
+        path: &model.dir,
+        model_type: model.config.model_type.as_deref(),
+        architectures: &model.config.architectures,
+        torch_dtype: model.config.torch_dtype.as_deref(),
+        vocab_size: model.config.vocab_size,
+        rows: model.matrix.rows(),
+        hidden_size: model.matrix.cols(),
+        dtype: model.matrix.dtype().name(),
+        tensor: model.matrix.tensor(),
+        weights_file: model.matrix.file(),
+        tokenizer_vocab_size: model.tokenizer.vocab_size(),
+    }
+}

@@ -1,0 +1,24 @@
+//! embedserve serves the input-embedding layer of large language models and word2vec
+//! similarity over HTTP, and trains word2vec stores natively.
+//!
+//! # Layout
+//!
+//! - [`config`]: settings from `config/default.toml`, environment and flags.
+//! - [`model`]: a Hugging Face model directory: `config.json`, the tokenizer, and the
+//!   memory-mapped embedding matrix; pooling.
+//! - [`word2vec`]: word2vec stores (read, write, query as gensim does), preprocessing, training
+//!   and evaluation.
+//! - [`http`]: the routes, one file per group, and the JSON extractors; [`error`] is the one
+//!   error type every failed request becomes.
+//! - [`compute`]: bounded execution of CPU work off the async executor.
+//! - [`state`], [`startup`]: shared state, binding, loading, graceful shutdown.
+//! - [`cli`]: the `embedserve` command line.
+
+pub mod cli;
+pub mod compute;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,128 @@
+//! The model's `tokenizer.json`, with offsets in characters as Python's `tokenizers` reports them.
+
+use std::path::Path;
+
+use tokenizers::Tokenizer;
+
+use super::LoadError;
+
+/// A Hugging Face tokenizer loaded from `tokenizer.json`, with padding and truncation disabled.
+pub struct TextTokenizer {
+    inner: Tokenizer,
+}
+
+/// One input split into tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tokenized {
+    /// Token ids.
+    pub ids: Vec<u32>,
+    /// Vocabulary pieces, e.g. `Ġ` for a byte-level space.
+    pub tokens: Vec<String>,
+    /// Character offsets `[start, end)` into the input of each token.
+    pub offsets: Vec<(usize, usize)>,
+    /// Whether each token is a special token added by the post-processor.
+    pub special: Vec<bool>,
+}
+
+impl Tokenized {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the input produced no token.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Keeps the first `max` tokens.
+    pub fn truncate(&mut self, max: usize) {
+        self.ids.truncate(max);
+        self.tokens.truncate(max);
+        self.offsets.truncate(max);
+        self.special.truncate(max);
+    }
+}
+
+impl std::fmt::Debug for TextTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextTokenizer")
+            .field("vocab_size", &self.vocab_size())
+            .finish()
+    }
+}
+
+impl TextTokenizer {
+    /// Loads `tokenizer.json`; padding and truncation stored in the file are switched off so
+    /// each input is encoded exactly as written.
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        if !path.is_file() {
+            return Err(LoadError::new(path, "missing: a model directory needs tokenizer.json"));
+        }
+        let mut inner = Tokenizer::from_file(path)
+            .map_err(|e| LoadError::new(path, format!("not a valid tokenizer: {e}")))?;
+        inner
+            .with_padding(None)
+            .with_truncation(None)
+            .map_err(|e| LoadError::new(path, format!("cannot disable truncation: {e}")))?;
+        Ok(Self { inner })
+    }
+
+    /// Vocabulary size including added tokens.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Tokenizes `text`, optionally adding the model's special tokens.
+    pub fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Tokenized, String> {
+        let encoding = self
+            .inner
+            .encode_char_offsets(text, add_special_tokens)
+            .map_err(|e| e.to_string())?;
+        Ok(Tokenized {
+            ids: encoding.get_ids().to_vec(),
+            tokens: encoding.get_tokens().to_vec(),
+            offsets: encoding.get_offsets().to_vec(),
+            special: encoding.get_special_tokens_mask().iter().map(|&m| m == 1).collect(),
+        })
+    }
+}
+
+/// Maps character offsets of one text to byte offsets, to cut out the text a token covers.
+pub struct CharIndex<'a> {
+    text: &'a str,
+    byte_of_char: Vec<usize>,
+}
+
+impl<'a> CharIndex<'a> {
+    /// Indexes `text` once (linear), so every token's slice is then O(1).
+    pub fn new(text: &'a str) -> Self {
+        let mut byte_of_char: Vec<usize> = text.char_indices().map(|(byte, _)| byte).collect();
+        byte_of_char.push(text.len());
+        Self { text, byte_of_char }
+    }
+
+    /// The text between character offsets `start` and `end` (empty if out of range).
+    pub fn slice(&self, start: usize, end: usize) -> &'a str {
+        let byte = |char_offset: usize| self.byte_of_char.get(char_offset).copied();
+        match (byte(start), byte(end)) {
+            (Some(from), Some(to)) if from <= to => &self.text[from..to],
+            _ => "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_offsets_cut_multibyte_text() {
+        let index = CharIndex::new("Hi, 你好~");
+        assert_eq!(index.slice(3, 4), " ");
+        assert_eq!(index.slice(4, 6), "你好");
+        assert_eq!(index.slice(6, 7), "~");
+        assert_eq!(index.slice(0, 0), "");
+        assert_eq!(index.slice(6, 99), "");
+    }
+}

@@ -1,0 +1,171 @@
+//! Building and running the service: bind first, load in the background, drain on shutdown.
+//!
+//! The port opens at once so probes can see the process; `/health/ready` turns 200 only when the
+//! model and store are loaded. A loading error stops the server and is returned to the caller.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+
+use crate::config::Settings;
+use crate::model::{EmbeddingModel, LoadError};
+use crate::state::{AppState, Resources};
+
+/// Why the service stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured address.
+        address: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The model directory or word2vec store could not be loaded.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A bound, not yet running service.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listen address (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let address = settings.listen;
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| StartupError::Bind { address, source })?;
+        Ok(Self { listener, state: AppState::new(settings) })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |address| address.port())
+    }
+
+    /// The shared state (tests use it to wait for readiness).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, loading the resources meanwhile; then lets in-flight
+    /// requests finish for at most `drain_timeout_secs`.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let Self { listener, state } = self;
+        let failure = Arc::new(OnceLock::new());
+        let (failed_tx, failed_rx) = oneshot::channel();
+        spawn_loading(state.clone(), failed_tx);
+        let stopping = Arc::new(Notify::new());
+        let signal = stop_signal(shutdown, failed_rx, state.clone(), failure.clone(), stopping.clone());
+        let server = axum::serve(listener, crate::http::app(state.clone())).with_graceful_shutdown(signal);
+        let drain = state.settings().drain_timeout();
+        let drain_deadline = async move {
+            stopping.notified().await;
+            tokio::time::sleep(drain).await;
+        };
+        tokio::select! {
+            result = server => result.map_err(StartupError::Serve)?,
+            () = drain_deadline => tracing::warn!(?drain, "drain timeout: closing with requests in flight"),
+        }
+        match Arc::try_unwrap(failure).ok().and_then(OnceLock::into_inner) {
+            Some(error) => Err(StartupError::Load(error)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn spawn_loading(state: AppState, failed: oneshot::Sender<LoadError>) {
+    tokio::spawn(async move {
+        let settings = state.settings().clone();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || load_resources(&settings)).await {
+            Ok(Ok(resources)) => {
+                state.set_loaded(resources);
+                tracing::info!(seconds = started.elapsed().as_secs_f64(), "ready");
+            }
+            Ok(Err(error)) => {
+                let _ = failed.send(error);
+            }
+            Err(join) => {
+                let _ = failed.send(LoadError::new(std::path::Path::new("loader"), format!("panicked: {join}")));
+            }
+        }
+    });
+}
+
+async fn stop_signal(
+    shutdown: impl Future<Output = ()>,
+    failed: oneshot::Receiver<LoadError>,
+    state: AppState,
+    failure: Arc<OnceLock<LoadError>>,
+    stopping: Arc<Notify>,
+) {
+    tokio::select! {
+        () = shutdown => tracing::info!("shutdown requested: draining requests in flight"),
+        Ok(error) = failed => {
+            let _ = failure.set(error);
+        }
+    }
+    state.begin_shutdown();
+    stopping.notify_one();
+}
+
+/// Loads what the settings name: the model directory and the word2vec store.
+pub fn load_resources(settings: &Settings) -> Result<Resources, LoadError> {
+    let model = settings
+        .model_dir()
+        .map(|dir| {
+            EmbeddingModel::load(dir, settings.embedding_tensor.as_deref(), settings.model_name.as_deref())
+        })
+        .transpose()?;
+    if let Some(model) = &model {
+        tracing::info!(
+            model = %model.name,
+            rows = model.matrix.rows(),
+            dim = model.dimension(),
+            dtype = model.matrix.dtype().name(),
+            "model loaded"
+        );
+    }
+    Ok(Resources { model })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

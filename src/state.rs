@@ -1,0 +1,90 @@
+//! State shared by every request: settings, the loaded resources and the lifecycle flags.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::compute::ComputePool;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::model::EmbeddingModel;
+
+/// What the service serves, loaded once at startup.
+#[derive(Debug, Default)]
+pub struct Resources {
+    /// The Hugging Face model, when `model_dir` is set.
+    pub model: Option<EmbeddingModel>,
+}
+
+/// Cheaply cloneable handle to the shared state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    settings: Settings,
+    resources: OnceLock<Resources>,
+    shutting_down: AtomicBool,
+    compute: ComputePool,
+}
+
+impl AppState {
+    /// State for `settings`, with nothing loaded yet (not ready).
+    pub fn new(settings: Settings) -> Self {
+        let compute = ComputePool::new(
+            settings.max_concurrent_requests,
+            settings.compute_threads(),
+            settings.request_timeout(),
+        );
+        Self {
+            shared: Arc::new(Shared {
+                settings,
+                resources: OnceLock::new(),
+                shutting_down: AtomicBool::new(false),
+                compute,
+            }),
+        }
+    }
+
+    /// The resolved settings.
+    pub fn settings(&self) -> &Settings {
+        &self.shared.settings
+    }
+
+    /// The pool request work runs on.
+    pub fn compute(&self) -> &ComputePool {
+        &self.shared.compute
+    }
+
+    /// Installs the loaded resources; the service becomes ready. Later calls are ignored.
+    pub fn set_loaded(&self, resources: Resources) {
+        if self.shared.resources.set(resources).is_err() {
+            tracing::warn!("resources were already loaded; keeping the first");
+        }
+    }
+
+    /// Marks the start of shutdown: readiness turns false so balancers stop sending traffic.
+    pub fn begin_shutdown(&self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the resources are loaded and shutdown has not begun.
+    pub fn is_ready(&self) -> bool {
+        self.shared.resources.get().is_some() && !self.shared.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// The loaded resources, if loading has finished.
+    pub fn loaded(&self) -> Option<&Resources> {
+        self.shared.resources.get()
+    }
+
+    /// The model, or the error a model route answers with.
+    pub fn model(&self) -> Result<&EmbeddingModel, AppError> {
+        let resources = self.loaded().ok_or(AppError::NotReady)?;
+        resources
+            .model
+            .as_ref()
+            .ok_or(AppError::NotConfigured("this server was started without a model (model_dir)"))
+    }
+}

@@ -1,0 +1,9 @@
+//! Loading model directories: generated ones for every dtype, layout and error, and the real
+//! fixtures (Qwen tokenizer, MiniLM bf16 weights) against Python's answers.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod errors;
+mod fixtures;
+mod loading;
