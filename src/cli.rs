@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, ServeArgs, Settings};
 use crate::startup::{Application, shutdown_signal};
+use crate::word2vec::eval::EvalArgs;
 
 /// Serve LLM input embeddings and word2vec similarity over HTTP.
 #[derive(Debug, Parser)]
@@ -30,13 +31,20 @@ pub enum Command {
     /// Probe a running service's readiness: exit 0 when ready, 1 otherwise (for container
     /// health checks in images without a shell).
     Healthcheck(HealthcheckArgs),
+    /// Evaluate a word2vec store on word analogies and word-pair similarities, as gensim's
+    /// `evaluate_word_analogies` and `evaluate_word_pairs` do.
+    Eval(EvalArgs),
 }
 
 /// Flags of `embedserve healthcheck`.
 #[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
     /// Address of the service.
-    #[arg(long, env = "EMBEDSERVE_HEALTHCHECK_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "EMBEDSERVE_HEALTHCHECK_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub addr: SocketAddr,
     /// Path probed.
     #[arg(long, default_value = "/health/ready")]
@@ -53,6 +61,7 @@ pub fn main() -> ExitCode {
         None => serve(&cli.serve),
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Healthcheck(args)) => healthcheck(&args),
+        Some(Command::Eval(args)) => eval(&args),
     }
 }
 
@@ -80,6 +89,16 @@ fn serve(args: &ServeArgs) -> ExitCode {
     }
 }
 
+fn eval(args: &EvalArgs) -> ExitCode {
+    match crate::word2vec::eval::run(args).and_then(|report| report.render(args.json)) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("embedserve: error: {error}");
     ExitCode::FAILURE
@@ -88,7 +107,9 @@ fn fail(error: &dyn std::fmt::Display) -> ExitCode {
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let installed = match settings.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

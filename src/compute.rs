@@ -86,7 +86,10 @@ mod tests {
             })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(matches!(pool.run(|| Ok(2)).await, Err(AppError::Overloaded)));
+        assert!(matches!(
+            pool.run(|| Ok(2)).await,
+            Err(AppError::Overloaded)
+        ));
         assert_eq!(slow.await.expect("joined").expect("ran"), 1);
         assert_eq!(pool.run(|| Ok(3)).await.expect("admitted again"), 3);
         let late = pool.run(|| {

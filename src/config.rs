@@ -124,7 +124,7 @@ pub struct ServeArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     /// Hugging Face model directory; an empty value serves no model [default: models/demo].
-    #[arg(long, env = "EMBEDSERVE_MODEL_DIR", value_name = "DIR")]
+    #[arg(long, env = "EMBEDSERVE_MODEL_DIR", value_name = "DIR", value_parser = path_or_empty)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_dir: Option<PathBuf>,
     /// Name reported as `model` [default: the model directory's name].
@@ -136,7 +136,7 @@ pub struct ServeArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding_tensor: Option<String>,
     /// word2vec store; an empty value serves none [default: models/demo/word2vec.bin].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE")]
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE", value_parser = path_or_empty)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub word2vec: Option<PathBuf>,
     /// Format of the word2vec store [default: auto].
@@ -184,7 +184,12 @@ pub struct ServeArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain_timeout_secs: Option<u64>,
     /// Accepted API keys, comma-separated; none disables authentication [default: none].
-    #[arg(long, env = "EMBEDSERVE_API_KEYS", value_name = "KEYS", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "EMBEDSERVE_API_KEYS",
+        value_name = "KEYS",
+        value_delimiter = ','
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_keys: Option<Vec<String>>,
     /// Whether health and metrics also require an API key [default: false].
@@ -192,7 +197,12 @@ pub struct ServeArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_protects_health: Option<bool>,
     /// CORS origins, comma-separated; `*` allows any [default: none].
-    #[arg(long, env = "EMBEDSERVE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "EMBEDSERVE_CORS_ORIGINS",
+        value_name = "ORIGINS",
+        value_delimiter = ','
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_origins: Option<Vec<String>>,
     /// Log line format [default: text].
@@ -303,6 +313,11 @@ impl Settings {
     }
 }
 
+/// Accepts an empty value, which means "serve none" for the model and the store.
+fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
+}
+
 fn non_empty(path: &Path) -> Option<&Path> {
     (!path.as_os_str().is_empty()).then_some(path)
 }
@@ -332,7 +347,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("readable");
         let serialized = toml::Table::try_from(Settings::default()).expect("serializes");
         for key in serialized.keys() {
-            assert!(text.contains(&format!("{key} =")), "{key} is not documented");
+            assert!(
+                text.contains(&format!("{key} =")),
+                "{key} is not documented"
+            );
         }
     }
 
@@ -360,7 +378,10 @@ mod tests {
             config: Some(PathBuf::from("/nonexistent/none.toml")),
             ..ServeArgs::default()
         };
-        assert!(matches!(Settings::load(&args), Err(ConfigError::Read { .. })));
+        assert!(matches!(
+            Settings::load(&args),
+            Err(ConfigError::Read { .. })
+        ));
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("s.toml");
         std::fs::write(&file, "max_batch_size = 0\n").expect("write");

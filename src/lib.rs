@@ -22,3 +22,4 @@ pub mod http;
 pub mod model;
 pub mod startup;
 pub mod state;
+pub mod word2vec;

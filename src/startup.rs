@@ -10,9 +10,11 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 
-use crate::config::Settings;
+use crate::config::{Settings, StoreFormatSetting};
 use crate::model::{EmbeddingModel, LoadError};
 use crate::state::{AppState, Resources};
+use crate::word2vec::store::StoreError;
+use crate::word2vec::{LoadOptions, StoreFormat, WordVectors};
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +27,12 @@ pub enum StartupError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The model directory or word2vec store could not be loaded.
+    /// The model directory could not be loaded.
     #[error("{0}")]
     Load(#[from] LoadError),
+    /// The word2vec store could not be loaded.
+    #[error("{0}")]
+    Store(#[from] StoreError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -47,12 +52,17 @@ impl Application {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| StartupError::Bind { address, source })?;
-        Ok(Self { listener, state: AppState::new(settings) })
+        Ok(Self {
+            listener,
+            state: AppState::new(settings),
+        })
     }
 
     /// The port actually bound.
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map_or(0, |address| address.port())
+        self.listener
+            .local_addr()
+            .map_or(0, |address| address.port())
     }
 
     /// The shared state (tests use it to wait for readiness).
@@ -62,14 +72,24 @@ impl Application {
 
     /// Serves until `shutdown` resolves, loading the resources meanwhile; then lets in-flight
     /// requests finish for at most `drain_timeout_secs`.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let Self { listener, state } = self;
         let failure = Arc::new(OnceLock::new());
         let (failed_tx, failed_rx) = oneshot::channel();
         spawn_loading(state.clone(), failed_tx);
         let stopping = Arc::new(Notify::new());
-        let signal = stop_signal(shutdown, failed_rx, state.clone(), failure.clone(), stopping.clone());
-        let server = axum::serve(listener, crate::http::app(state.clone())).with_graceful_shutdown(signal);
+        let signal = stop_signal(
+            shutdown,
+            failed_rx,
+            state.clone(),
+            failure.clone(),
+            stopping.clone(),
+        );
+        let server =
+            axum::serve(listener, crate::http::app(state.clone())).with_graceful_shutdown(signal);
         let drain = state.settings().drain_timeout();
         let drain_deadline = async move {
             stopping.notified().await;
@@ -80,13 +100,13 @@ impl Application {
             () = drain_deadline => tracing::warn!(?drain, "drain timeout: closing with requests in flight"),
         }
         match Arc::try_unwrap(failure).ok().and_then(OnceLock::into_inner) {
-            Some(error) => Err(StartupError::Load(error)),
+            Some(error) => Err(error),
             None => Ok(()),
         }
     }
 }
 
-fn spawn_loading(state: AppState, failed: oneshot::Sender<LoadError>) {
+fn spawn_loading(state: AppState, failed: oneshot::Sender<StartupError>) {
     tokio::spawn(async move {
         let settings = state.settings().clone();
         let started = std::time::Instant::now();
@@ -99,7 +119,10 @@ fn spawn_loading(state: AppState, failed: oneshot::Sender<LoadError>) {
                 let _ = failed.send(error);
             }
             Err(join) => {
-                let _ = failed.send(LoadError::new(std::path::Path::new("loader"), format!("panicked: {join}")));
+                let _ = failed.send(
+                    LoadError::new(std::path::Path::new("loader"), format!("panicked: {join}"))
+                        .into(),
+                );
             }
         }
     });
@@ -107,9 +130,9 @@ fn spawn_loading(state: AppState, failed: oneshot::Sender<LoadError>) {
 
 async fn stop_signal(
     shutdown: impl Future<Output = ()>,
-    failed: oneshot::Receiver<LoadError>,
+    failed: oneshot::Receiver<StartupError>,
     state: AppState,
-    failure: Arc<OnceLock<LoadError>>,
+    failure: Arc<OnceLock<StartupError>>,
     stopping: Arc<Notify>,
 ) {
     tokio::select! {
@@ -123,11 +146,15 @@ async fn stop_signal(
 }
 
 /// Loads what the settings name: the model directory and the word2vec store.
-pub fn load_resources(settings: &Settings) -> Result<Resources, LoadError> {
+pub fn load_resources(settings: &Settings) -> Result<Resources, StartupError> {
     let model = settings
         .model_dir()
         .map(|dir| {
-            EmbeddingModel::load(dir, settings.embedding_tensor.as_deref(), settings.model_name.as_deref())
+            EmbeddingModel::load(
+                dir,
+                settings.embedding_tensor.as_deref(),
+                settings.model_name.as_deref(),
+            )
         })
         .transpose()?;
     if let Some(model) = &model {
@@ -139,7 +166,26 @@ pub fn load_resources(settings: &Settings) -> Result<Resources, LoadError> {
             "model loaded"
         );
     }
-    Ok(Resources { model })
+    let store = settings
+        .word2vec()
+        .map(|path| load_store(settings, path))
+        .transpose()?;
+    Ok(Resources { model, store })
+}
+
+fn load_store(settings: &Settings, path: &std::path::Path) -> Result<WordVectors, StoreError> {
+    let options = LoadOptions {
+        format: match settings.word2vec_format {
+            StoreFormatSetting::Auto => None,
+            StoreFormatSetting::Binary => Some(StoreFormat::Binary),
+            StoreFormatSetting::Text => Some(StoreFormat::Text),
+        },
+        limit: (settings.word2vec_limit > 0).then_some(settings.word2vec_limit),
+        lossy_utf8: settings.word2vec_lossy_utf8,
+    };
+    let store = WordVectors::load(path, &options)?;
+    tracing::info!(store = %path.display(), words = store.len(), dim = store.dim(), "word2vec store loaded");
+    Ok(store)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -7,12 +7,15 @@ use crate::compute::ComputePool;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::model::EmbeddingModel;
+use crate::word2vec::WordVectors;
 
 /// What the service serves, loaded once at startup.
 #[derive(Debug, Default)]
 pub struct Resources {
     /// The Hugging Face model, when `model_dir` is set.
     pub model: Option<EmbeddingModel>,
+    /// The word2vec store, when `word2vec` is set.
+    pub store: Option<WordVectors>,
 }
 
 /// Cheaply cloneable handle to the shared state.
@@ -82,9 +85,16 @@ impl AppState {
     /// The model, or the error a model route answers with.
     pub fn model(&self) -> Result<&EmbeddingModel, AppError> {
         let resources = self.loaded().ok_or(AppError::NotReady)?;
-        resources
-            .model
-            .as_ref()
-            .ok_or(AppError::NotConfigured("this server was started without a model (model_dir)"))
+        resources.model.as_ref().ok_or(AppError::NotConfigured(
+            "this server was started without a model (model_dir)",
+        ))
+    }
+
+    /// The word2vec store, or the error a word2vec route answers with.
+    pub fn store(&self) -> Result<&WordVectors, AppError> {
+        let resources = self.loaded().ok_or(AppError::NotReady)?;
+        resources.store.as_ref().ok_or(AppError::NotConfigured(
+            "this server was started without a word2vec store (word2vec)",
+        ))
     }
 }

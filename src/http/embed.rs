@@ -131,18 +131,28 @@ fn prepare_inputs(
         (Some(texts), None) => {
             let texts = texts.clone().into_vec();
             check_batch(texts.len(), max_batch, "inputs")?;
-            let options = TokenizeOptions::from_settings(state, request.add_special_tokens, request.truncate);
+            let options =
+                TokenizeOptions::from_settings(state, request.add_special_tokens, request.truncate);
             Ok(tokenize_texts(model, &texts, options)?
                 .into_iter()
-                .map(|tokenized| PreparedInput { ids: tokenized.ids, tokens: Some(tokenized.tokens) })
+                .map(|tokenized| PreparedInput {
+                    ids: tokenized.ids,
+                    tokens: Some(tokenized.tokens),
+                })
                 .collect())
         }
         (None, Some(ids)) => {
             let options = TokenizeOptions::from_settings(state, false, request.truncate);
             check_token_ids(ids.clone(), model.matrix.rows(), max_batch, options)
         }
-        (Some(_), Some(_)) => Err(AppError::validation("input_ids", "give either inputs or input_ids, not both")),
-        (None, None) => Err(AppError::validation("inputs", "one of inputs or input_ids is required")),
+        (Some(_), Some(_)) => Err(AppError::validation(
+            "input_ids",
+            "give either inputs or input_ids, not both",
+        )),
+        (None, None) => Err(AppError::validation(
+            "inputs",
+            "one of inputs or input_ids is required",
+        )),
     }
 }
 
@@ -169,13 +179,21 @@ pub fn check_token_ids(
                 (false, None) => "input_ids".to_owned(),
             };
             if ids.is_empty() {
-                return Err(AppError::validation(param(None), format!("{} must not be empty", param(None))));
+                return Err(AppError::validation(
+                    param(None),
+                    format!("{} must not be empty", param(None)),
+                ));
             }
             if ids.len() > options.max_tokens {
                 if !options.truncate {
                     return Err(AppError::validation(
                         param(None),
-                        format!("{} has {} ids; the limit is {} (max_tokens_per_input)", param(None), ids.len(), options.max_tokens),
+                        format!(
+                            "{} has {} ids; the limit is {} (max_tokens_per_input)",
+                            param(None),
+                            ids.len(),
+                            options.max_tokens
+                        ),
                     ));
                 }
                 ids.truncate(options.max_tokens);
@@ -201,9 +219,14 @@ fn embed_one(
     let (shape, embedding) = match request.pooling {
         Pooling::None => {
             if request.normalize {
-                rows.rows_mut().into_iter().for_each(|mut row| normalize_row(row.view_mut()));
+                rows.rows_mut()
+                    .into_iter()
+                    .for_each(|mut row| normalize_row(row.view_mut()));
             }
-            (vec![rows.nrows(), rows.ncols()], encode_rows(rows, request.encoding_format))
+            (
+                vec![rows.nrows(), rows.ncols()],
+                encode_rows(rows, request.encoding_format),
+            )
         }
         pooling => {
             if input.ids.is_empty() {
@@ -216,10 +239,19 @@ fn embed_one(
             if request.normalize {
                 normalize_row(vector.view_mut());
             }
-            (vec![vector.len()], encode_vector(vector, request.encoding_format))
+            (
+                vec![vector.len()],
+                encode_vector(vector, request.encoding_format),
+            )
         }
     };
-    Ok(EmbeddedInput { index, ids: input.ids, tokens: input.tokens, shape, embedding })
+    Ok(EmbeddedInput {
+        index,
+        ids: input.ids,
+        tokens: input.tokens,
+        shape,
+        embedding,
+    })
 }
 
 fn normalize_row(mut row: ndarray::ArrayViewMut1<'_, f32>) {

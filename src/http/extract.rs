@@ -36,7 +36,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
 
 fn check_content_type(value: Option<&header::HeaderValue>) -> Result<(), AppError> {
     let Some(value) = value else { return Ok(()) };
-    let media = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let accepted = media == "application/json"
         || media.ends_with("+json")
         || media == "application/x-www-form-urlencoded";
@@ -56,7 +63,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => AppError::validation(field_name(&path), inner.to_string()),
+            serde_json::error::Category::Data => {
+                AppError::validation(field_name(&path), inner.to_string())
+            }
             _ => AppError::Malformed(format!("the body is not valid JSON: {inner}")),
         }
     })?;
@@ -75,16 +84,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
             .map(Query)
-            .map_err(|e| AppError::validation(field_name(&e.path().to_string()), e.into_inner().to_string()))
+            .map_err(|e| {
+                AppError::validation(
+                    field_name(&e.path().to_string()),
+                    e.into_inner().to_string(),
+                )
+            })
     }
 }
 
 /// serde_path_to_error prints the root as `.`; a person reads "body".
 fn field_name(path: &str) -> String {
-    if path == "." { "body".to_owned() } else { path.to_owned() }
+    if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -99,8 +118,14 @@ mod tests {
 
     #[test]
     fn syntax_is_400_and_shape_is_422_with_the_field() {
-        assert!(matches!(parse_json::<Body>(b"{\"inputs\": ["), Err(AppError::Malformed(_))));
-        assert!(matches!(parse_json::<Body>(br#"{"inputs": []} trailing"#), Err(AppError::Malformed(_))));
+        assert!(matches!(
+            parse_json::<Body>(b"{\"inputs\": ["),
+            Err(AppError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"inputs": []} trailing"#),
+            Err(AppError::Malformed(_))
+        ));
         match parse_json::<Body>(br#"{"inputs": ["a", 3]}"#) {
             Err(AppError::Validation { param, .. }) => assert_eq!(param, "inputs[1]"),
             other => panic!("expected a validation error, got {other:?}"),
@@ -113,6 +138,9 @@ mod tests {
         assert!(check_content_type(Some(&json)).is_ok());
         assert!(check_content_type(None).is_ok());
         let text = header::HeaderValue::from_static("text/plain");
-        assert!(matches!(check_content_type(Some(&text)), Err(AppError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            check_content_type(Some(&text)),
+            Err(AppError::UnsupportedMediaType(_))
+        ));
     }
 }

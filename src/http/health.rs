@@ -10,6 +10,7 @@ use super::JsonBytes;
 use crate::error::AppError;
 use crate::model::EmbeddingModel;
 use crate::state::AppState;
+use crate::word2vec::WordVectors;
 
 #[derive(Serialize)]
 struct Status {
@@ -63,8 +64,8 @@ struct ModelInfo<'a> {
 
 #[derive(Serialize)]
 struct StoreInfo<'a> {
-    path: &'a Path,
-    format: &'static str,
+    path: Option<&'a Path>,
+    format: Option<String>,
     words: usize,
     dimension: usize,
 }
@@ -87,7 +88,7 @@ pub async fn info(State(state): State<AppState>) -> Result<JsonBytes, AppError> 
         version: env!("CARGO_PKG_VERSION"),
         ready: state.is_ready(),
         model: resources.and_then(|r| r.model.as_ref()).map(model_info),
-        word2vec: None,
+        word2vec: resources.and_then(|r| r.store.as_ref()).map(store_info),
         limits: Limits {
             body_limit_bytes: settings.body_limit_bytes,
             max_batch_size: settings.max_batch_size,
@@ -112,5 +113,14 @@ fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
         tensor: model.matrix.tensor(),
         weights_file: model.matrix.file(),
         tokenizer_vocab_size: model.tokenizer.vocab_size(),
+    }
+}
+
+fn store_info(store: &WordVectors) -> StoreInfo<'_> {
+    StoreInfo {
+        path: store.path(),
+        format: store.format().map(|format| format.to_string()),
+        words: store.len(),
+        dimension: store.dim(),
     }
 }

@@ -3,6 +3,7 @@
 mod embed;
 pub mod extract;
 mod health;
+mod similar;
 mod tokenize;
 
 use axum::Router;
@@ -26,6 +27,13 @@ pub fn app(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/info", get(health::info))
+        .route(
+            "/similar",
+            get(similar::similar_get).post(similar::similar_post),
+        )
+        .route("/similarity", get(similar::similarity))
+        .route("/vector", get(similar::vector))
+        .route("/doesnt_match", get(similar::doesnt_match))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -59,9 +67,10 @@ impl JsonBytes {
 impl IntoResponse for JsonBytes {
     fn into_response(self) -> Response {
         let mut response = self.0.into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
     }
 }
@@ -108,7 +117,10 @@ impl Usage {
 /// Checks a batch: at least one input, at most `max`.
 pub fn check_batch(len: usize, max: usize, param: &str) -> Result<(), AppError> {
     if len == 0 {
-        return Err(AppError::validation(param, format!("{param} must not be empty")));
+        return Err(AppError::validation(
+            param,
+            format!("{param} must not be empty"),
+        ));
     }
     if len > max {
         return Err(AppError::validation(

@@ -59,7 +59,11 @@ pub async fn tokenize(
         .compute()
         .run(move || {
             let model = worker_state.model()?;
-            let options = TokenizeOptions::from_settings(&worker_state, request.add_special_tokens, request.truncate);
+            let options = TokenizeOptions::from_settings(
+                &worker_state,
+                request.add_special_tokens,
+                request.truncate,
+            );
             let tokenized = tokenize_texts(model, &texts, options)?;
             let usage = Usage::of(tokenized.iter().map(Tokenized::len).sum());
             let data = texts
@@ -68,7 +72,11 @@ pub async fn tokenize(
                 .enumerate()
                 .map(|(index, (text, tokens))| describe(index, text, tokens))
                 .collect();
-            JsonBytes::of(&TokenizeResponse { model: &model.name, data, usage })
+            JsonBytes::of(&TokenizeResponse {
+                model: &model.name,
+                data,
+                usage,
+            })
         })
         .await
 }
@@ -88,7 +96,11 @@ fn describe<'a>(index: usize, text: &'a str, tokenized: &'a Tokenized) -> Tokeni
             }
         })
         .collect();
-    TokenizedInput { index, ids: &tokenized.ids, tokens }
+    TokenizedInput {
+        index,
+        ids: &tokenized.ids,
+        tokens,
+    }
 }
 
 /// How texts are tokenized for a request.

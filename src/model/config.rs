@@ -68,26 +68,49 @@ fn positive_integer(path: &Path, key: &str, value: &Value) -> Result<usize, Load
         .as_u64()
         .filter(|n| *n > 0)
         .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| LoadError::new(path, format!("{key} must be a positive integer, got {value}")))
+        .ok_or_else(|| {
+            LoadError::new(
+                path,
+                format!("{key} must be a positive integer, got {value}"),
+            )
+        })
 }
 
-fn optional_bool(path: &Path, fields: &Map<String, Value>, key: &str) -> Result<Option<bool>, LoadError> {
+fn optional_bool(
+    path: &Path,
+    fields: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<bool>, LoadError> {
     match fields.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(LoadError::new(path, format!("{key} must be true or false, got {other}"))),
+        Some(other) => Err(LoadError::new(
+            path,
+            format!("{key} must be true or false, got {other}"),
+        )),
     }
 }
 
-fn optional_string(path: &Path, fields: &Map<String, Value>, key: &str) -> Result<Option<String>, LoadError> {
+fn optional_string(
+    path: &Path,
+    fields: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, LoadError> {
     match fields.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(LoadError::new(path, format!("{key} must be a string, got {other}"))),
+        Some(other) => Err(LoadError::new(
+            path,
+            format!("{key} must be a string, got {other}"),
+        )),
     }
 }
 
-fn string_list(path: &Path, fields: &Map<String, Value>, key: &str) -> Result<Vec<String>, LoadError> {
+fn string_list(
+    path: &Path,
+    fields: &Map<String, Value>,
+    key: &str,
+) -> Result<Vec<String>, LoadError> {
     match fields.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
@@ -98,7 +121,10 @@ fn string_list(path: &Path, fields: &Map<String, Value>, key: &str) -> Result<Ve
                 })
             })
             .collect(),
-        Some(other) => Err(LoadError::new(path, format!("{key} must be a list of strings, got {other}"))),
+        Some(other) => Err(LoadError::new(
+            path,
+            format!("{key} must be a list of strings, got {other}"),
+        )),
     }
 }
 
@@ -129,22 +155,37 @@ mod tests {
 
     #[test]
     fn gpt2_and_multimodal_spellings_are_understood() {
-        let gpt2 = parse(r#"{"n_embd": 768, "vocab_size": 50257, "model_type": "gpt2"}"#).expect("valid");
-        assert_eq!((gpt2.hidden_size, gpt2.tie_word_embeddings), (Some(768), true));
+        let gpt2 =
+            parse(r#"{"n_embd": 768, "vocab_size": 50257, "model_type": "gpt2"}"#).expect("valid");
+        assert_eq!(
+            (gpt2.hidden_size, gpt2.tie_word_embeddings),
+            (Some(768), true)
+        );
         let gemma = parse(r#"{"model_type": "gemma3", "text_config": {"hidden_size": 640, "vocab_size": 262144}}"#)
             .expect("valid");
-        assert_eq!((gemma.hidden_size, gemma.vocab_size), (Some(640), Some(262144)));
+        assert_eq!(
+            (gemma.hidden_size, gemma.vocab_size),
+            (Some(640), Some(262144))
+        );
     }
 
     #[test]
     fn wrong_types_name_the_field() {
         let err = parse(r#"{"hidden_size": "big"}"#).expect_err("refused");
-        assert!(err.to_string().contains("hidden_size must be a positive integer"), "{err}");
-        let err = parse(r#"{"hidden_size": 8, "tie_word_embeddings": "yes"}"#).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("hidden_size must be a positive integer"),
+            "{err}"
+        );
+        let err =
+            parse(r#"{"hidden_size": 8, "tie_word_embeddings": "yes"}"#).expect_err("refused");
         assert!(err.to_string().contains("tie_word_embeddings"), "{err}");
         let err = parse("[1]").expect_err("refused");
         assert!(err.to_string().contains("expected a JSON object"), "{err}");
         let err = parse("{").expect_err("refused");
-        assert!(err.to_string().contains("config.json: not valid JSON"), "{err}");
+        assert!(
+            err.to_string().contains("config.json: not valid JSON"),
+            "{err}"
+        );
     }
 }

@@ -96,7 +96,10 @@ fn check_shapes(
     if let Some(hidden) = config.hidden_size.filter(|&hidden| hidden != cols) {
         return Err(LoadError::new(
             matrix.file(),
-            format!("tensor {tensor:?} is {rows} x {cols}, but {} says hidden_size {hidden}", config_path.display()),
+            format!(
+                "tensor {tensor:?} is {rows} x {cols}, but {} says hidden_size {hidden}",
+                config_path.display()
+            ),
         ));
     }
     let vocab = tokenizer.vocab_size();
@@ -107,14 +110,19 @@ fn check_shapes(
         ));
     }
     if let Some(declared) = config.vocab_size.filter(|&declared| declared != rows) {
-        tracing::warn!(rows, declared, "the embedding matrix and config.json disagree on vocab_size");
+        tracing::warn!(
+            rows,
+            declared,
+            "the embedding matrix and config.json disagree on vocab_size"
+        );
     }
     Ok(())
 }
 
 fn default_name(dir: &Path) -> String {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
-    canonical
-        .file_name()
-        .map_or_else(|| "model".to_owned(), |name| name.to_string_lossy().into_owned())
+    canonical.file_name().map_or_else(
+        || "model".to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }

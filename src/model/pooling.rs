@@ -27,13 +27,19 @@ pub fn pool(rows: ArrayView2<'_, f32>, pooling: Pooling) -> Array1<f32> {
             }
             sums.mapv(|sum| (sum / count) as f32)
         }
-        Pooling::Max | Pooling::None => rows.fold_axis(Axis(0), f32::NEG_INFINITY, |a, &b| a.max(b)),
+        Pooling::Max | Pooling::None => {
+            rows.fold_axis(Axis(0), f32::NEG_INFINITY, |a, &b| a.max(b))
+        }
     }
 }
 
 /// Scales `vector` to unit L2 norm in place; a zero vector stays zero.
 pub fn l2_normalize(vector: &mut [f32]) {
-    let norm = vector.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
+    let norm = vector
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt();
     if norm > 0.0 {
         for value in vector.iter_mut() {
             *value = (f64::from(*value) / norm) as f32;
@@ -49,7 +55,10 @@ mod tests {
     #[test]
     fn mean_and_max_pool_columns() {
         let rows = array![[1.0f32, -2.0, 0.5], [3.0, -4.0, 0.25]];
-        assert_eq!(pool(rows.view(), Pooling::Mean), array![2.0f32, -3.0, 0.375]);
+        assert_eq!(
+            pool(rows.view(), Pooling::Mean),
+            array![2.0f32, -3.0, 0.375]
+        );
         assert_eq!(pool(rows.view(), Pooling::Max), array![3.0f32, -2.0, 0.5]);
     }
 

@@ -57,7 +57,10 @@ impl TextTokenizer {
     /// each input is encoded exactly as written.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         if !path.is_file() {
-            return Err(LoadError::new(path, "missing: a model directory needs tokenizer.json"));
+            return Err(LoadError::new(
+                path,
+                "missing: a model directory needs tokenizer.json",
+            ));
         }
         let mut inner = Tokenizer::from_file(path)
             .map_err(|e| LoadError::new(path, format!("not a valid tokenizer: {e}")))?;
@@ -83,7 +86,11 @@ impl TextTokenizer {
             ids: encoding.get_ids().to_vec(),
             tokens: encoding.get_tokens().to_vec(),
             offsets: encoding.get_offsets().to_vec(),
-            special: encoding.get_special_tokens_mask().iter().map(|&m| m == 1).collect(),
+            special: encoding
+                .get_special_tokens_mask()
+                .iter()
+                .map(|&m| m == 1)
+                .collect(),
         })
     }
 }

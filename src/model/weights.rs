@@ -23,30 +23,34 @@ pub const INDEX_FILE: &str = "model.safetensors.index.json";
 
 /// Input-embedding tensor names of real model families, most common first.
 const EMBEDDING_TENSOR_NAMES: &[&str] = &[
-    "model.embed_tokens.weight",                // Qwen2, Llama, Mistral, Gemma, Phi-3
-    "embed_tokens.weight",                      // the same saved without the `model.` prefix
+    "model.embed_tokens.weight", // Qwen2, Llama, Mistral, Gemma, Phi-3
+    "embed_tokens.weight",       // the same saved without the `model.` prefix
     "model.language_model.embed_tokens.weight", // Gemma 3 and other multimodal checkpoints
     "language_model.model.embed_tokens.weight", // LLaVA
-    "embeddings.word_embeddings.weight",        // BERT, MiniLM (sentence-transformers)
-    "bert.embeddings.word_embeddings.weight",   // BERT with its head
+    "embeddings.word_embeddings.weight", // BERT, MiniLM (sentence-transformers)
+    "bert.embeddings.word_embeddings.weight", // BERT with its head
     "roberta.embeddings.word_embeddings.weight", // RoBERTa
-    "model.embeddings.tok_embeddings.weight",   // ModernBERT
-    "embeddings.tok_embeddings.weight",         // ModernBERT without prefix
-    "wte.weight",                               // GPT-2
-    "transformer.wte.weight",                   // GPT-2 with head, GPT-J
-    "gpt_neox.embed_in.weight",                 // GPT-NeoX, Pythia
-    "transformer.word_embeddings.weight",       // BLOOM, Falcon
-    "word_embeddings.weight",                   // BLOOM without prefix
-    "model.decoder.embed_tokens.weight",        // OPT
-    "shared.weight",                            // T5
+    "model.embeddings.tok_embeddings.weight", // ModernBERT
+    "embeddings.tok_embeddings.weight", // ModernBERT without prefix
+    "wte.weight",                // GPT-2
+    "transformer.wte.weight",    // GPT-2 with head, GPT-J
+    "gpt_neox.embed_in.weight",  // GPT-NeoX, Pythia
+    "transformer.word_embeddings.weight", // BLOOM, Falcon
+    "word_embeddings.weight",    // BLOOM without prefix
+    "model.decoder.embed_tokens.weight", // OPT
+    "shared.weight",             // T5
     "transformer.embedding.word_embeddings.weight", // ChatGLM
-    "backbone.embeddings.weight",               // Mamba
-    "tok_embeddings.weight",                    // original Llama checkpoints
-    "embeddings",                               // model2vec static models
+    "backbone.embeddings.weight", // Mamba
+    "tok_embeddings.weight",     // original Llama checkpoints
+    "embeddings",                // model2vec static models
 ];
 
 /// Name endings that mark an input embedding in families not listed above.
-const EMBEDDING_SUFFIXES: &[&str] = &["embed_tokens.weight", "word_embeddings.weight", "wte.weight"];
+const EMBEDDING_SUFFIXES: &[&str] = &[
+    "embed_tokens.weight",
+    "word_embeddings.weight",
+    "wte.weight",
+];
 
 /// The stored element type of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,11 +127,19 @@ impl EmbeddingMatrix {
         ))
     }
 
-    fn open_sharded(dir: &Path, index: &Path, tensor: Option<&str>, tied: bool) -> Result<Self, LoadError> {
+    fn open_sharded(
+        dir: &Path,
+        index: &Path,
+        tensor: Option<&str>,
+        tied: bool,
+    ) -> Result<Self, LoadError> {
         let weight_map = read_weight_map(index)?;
         for shard in weight_map.values() {
             if !dir.join(shard).is_file() {
-                return Err(LoadError::new(index, format!("names shard {shard:?}, which does not exist")));
+                return Err(LoadError::new(
+                    index,
+                    format!("names shard {shard:?}, which does not exist"),
+                ));
             }
         }
         let name = choose_tensor(index, weight_map.keys().map(String::as_str), tensor, tied)?;
@@ -144,21 +156,32 @@ impl EmbeddingMatrix {
 
     fn from_map(file: PathBuf, map: Mmap, tensor: String) -> Result<Self, LoadError> {
         let parsed = SafeTensors::deserialize(&map).map_err(|e| safetensors_error(&file, &e))?;
-        let view = parsed.tensor(&tensor).map_err(|e| safetensors_error(&file, &e))?;
+        let view = parsed
+            .tensor(&tensor)
+            .map_err(|e| safetensors_error(&file, &e))?;
         let dtype = StoredDtype::from_safetensors(view.dtype()).ok_or_else(|| {
             LoadError::new(
                 &file,
-                format!("tensor {tensor:?} has dtype {:?}; supported are BF16, F16 and F32", view.dtype()),
+                format!(
+                    "tensor {tensor:?} has dtype {:?}; supported are BF16, F16 and F32",
+                    view.dtype()
+                ),
             )
         })?;
         let &[rows, cols] = view.shape() else {
             return Err(LoadError::new(
                 &file,
-                format!("tensor {tensor:?} has shape {:?}; an embedding matrix is 2-D", view.shape()),
+                format!(
+                    "tensor {tensor:?} has shape {:?}; an embedding matrix is 2-D",
+                    view.shape()
+                ),
             ));
         };
         if rows == 0 || cols == 0 {
-            return Err(LoadError::new(&file, format!("tensor {tensor:?} is empty ({rows} x {cols})")));
+            return Err(LoadError::new(
+                &file,
+                format!("tensor {tensor:?} is empty ({rows} x {cols})"),
+            ));
         }
         // The view borrows the map; keep its position so rows can be read without re-parsing.
         let data_start = view.data().as_ptr() as usize - map.as_ptr() as usize;
@@ -167,7 +190,15 @@ impl EmbeddingMatrix {
         if let Err(e) = map.advise(Advice::Random) {
             tracing::debug!(file = %file.display(), "madvise(RANDOM) failed: {e}");
         }
-        Ok(Self { map, data_start, rows, cols, dtype, tensor, file })
+        Ok(Self {
+            map,
+            data_start,
+            rows,
+            cols,
+            dtype,
+            tensor,
+            file,
+        })
     }
 
     /// Number of rows (token ids the matrix covers).
@@ -200,7 +231,10 @@ impl EmbeddingMatrix {
     /// # Panics
     /// If `row >= rows()` or `out.len() != cols()`: callers validate ids first.
     pub fn row_into(&self, row: usize, out: &mut [f32]) {
-        assert!(row < self.rows && out.len() == self.cols, "row {row} out of range");
+        assert!(
+            row < self.rows && out.len() == self.cols,
+            "row {row} out of range"
+        );
         let row_bytes = self.cols * self.dtype.size();
         let start = self.data_start + row * row_bytes;
         let bytes = &self.map[start..start + row_bytes];
@@ -257,7 +291,9 @@ fn safetensors_error(path: &Path, error: &safetensors::SafeTensorError) -> LoadE
         E::MetadataIncompleteBuffer => {
             "the tensor offsets do not match the file size (truncated or padded file)".to_owned()
         }
-        E::InvalidOffset(name) => format!("tensor {name:?} has offsets outside the data or overlapping another"),
+        E::InvalidOffset(name) => {
+            format!("tensor {name:?} has offsets outside the data or overlapping another")
+        }
         other => format!("invalid safetensors header: {other:?}"),
     };
     LoadError::new(path, problem)
@@ -271,8 +307,15 @@ fn read_weight_map(index: &Path) -> Result<BTreeMap<String, String>, LoadError> 
     let text = std::fs::read_to_string(index).map_err(|e| LoadError::io(index, &e))?;
     let parsed: Index = serde_json::from_str(&text)
         .map_err(|e| LoadError::new(index, format!("not a valid safetensors index: {e}")))?;
-    if let Some(bad) = parsed.weight_map.values().find(|f| f.contains('/') || f.contains("..")) {
-        return Err(LoadError::new(index, format!("shard name {bad:?} must be a file in the model directory")));
+    if let Some(bad) = parsed
+        .weight_map
+        .values()
+        .find(|f| f.contains('/') || f.contains(".."))
+    {
+        return Err(LoadError::new(
+            index,
+            format!("shard name {bad:?} must be a file in the model directory"),
+        ));
     }
     Ok(parsed.weight_map)
 }
@@ -288,11 +331,21 @@ fn choose_tensor<'a>(
         return if has(wanted) {
             Ok(wanted.to_owned())
         } else {
-            Err(LoadError::new(file, format!("has no tensor named {wanted:?} (set by embedding_tensor)")))
+            Err(LoadError::new(
+                file,
+                format!("has no tensor named {wanted:?} (set by embedding_tensor)"),
+            ))
         };
     }
-    let known = EMBEDDING_TENSOR_NAMES.iter().copied().find(|name| has(name));
-    let by_suffix = || names.clone().find(|name| EMBEDDING_SUFFIXES.iter().any(|s| name.ends_with(s)));
+    let known = EMBEDDING_TENSOR_NAMES
+        .iter()
+        .copied()
+        .find(|name| has(name));
+    let by_suffix = || {
+        names
+            .clone()
+            .find(|name| EMBEDDING_SUFFIXES.iter().any(|s| name.ends_with(s)))
+    };
     let tied_head = || (tied && has("lm_head.weight")).then_some("lm_head.weight");
     match known.or_else(by_suffix).or_else(tied_head) {
         Some(name) => Ok(name.to_owned()),
@@ -317,16 +370,25 @@ mod tests {
     #[test]
     fn known_names_win_over_suffixes_and_the_tied_head() {
         let path = Path::new("w.safetensors");
-        let names = ["lm_head.weight", "foo.embed_tokens.weight", "model.embed_tokens.weight"];
+        let names = [
+            "lm_head.weight",
+            "foo.embed_tokens.weight",
+            "model.embed_tokens.weight",
+        ];
         let chosen = choose_tensor(path, names.iter().copied(), None, true).expect("found");
         assert_eq!(chosen, "model.embed_tokens.weight");
         let chosen = choose_tensor(path, names[..2].iter().copied(), None, true).expect("found");
         assert_eq!(chosen, "foo.embed_tokens.weight");
         let chosen = choose_tensor(path, names[..1].iter().copied(), None, true).expect("found");
         assert_eq!(chosen, "lm_head.weight");
-        let err = choose_tensor(path, names[..1].iter().copied(), None, false).expect_err("untied head");
-        assert!(err.to_string().contains("no input-embedding tensor"), "{err}");
-        let err = choose_tensor(path, names.iter().copied(), Some("x.weight"), true).expect_err("absent");
+        let err =
+            choose_tensor(path, names[..1].iter().copied(), None, false).expect_err("untied head");
+        assert!(
+            err.to_string().contains("no input-embedding tensor"),
+            "{err}"
+        );
+        let err =
+            choose_tensor(path, names.iter().copied(), Some("x.weight"), true).expect_err("absent");
         assert!(err.to_string().contains("\"x.weight\""), "{err}");
     }
 
@@ -336,10 +398,14 @@ mod tests {
         for value in values {
             let b = bf16::from_f32(value);
             let mut out = [0.0f32];
-            widen(&b.to_le_bytes(), &mut out, |x| bf16::from_le_bytes(x).to_f32());
+            widen(&b.to_le_bytes(), &mut out, |x| {
+                bf16::from_le_bytes(x).to_f32()
+            });
             assert_eq!(out[0].to_bits(), (u32::from(b.to_bits())) << 16);
             let h = f16::from_f32(value);
-            widen(&h.to_le_bytes(), &mut out, |x| f16::from_le_bytes(x).to_f32());
+            widen(&h.to_le_bytes(), &mut out, |x| {
+                f16::from_le_bytes(x).to_f32()
+            });
             assert_eq!(out[0], h.to_f32());
         }
     }

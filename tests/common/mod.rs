@@ -42,14 +42,19 @@ pub fn test_vocab_size() -> usize {
 /// `[CLS] ... [SEP]` special tokens. It stores truncation at 4 tokens, which the loader must undo.
 pub fn test_tokenizer_json() -> String {
     let mut vocab = serde_json::Map::new();
-    for (id, word) in ["[UNK]", "[CLS]", "[SEP]"].iter().chain(TEST_WORDS).enumerate() {
+    for (id, word) in ["[UNK]", "[CLS]", "[SEP]"]
+        .iter()
+        .chain(TEST_WORDS)
+        .enumerate()
+    {
         vocab.insert((*word).to_owned(), id.into());
     }
     let added = |id: u32, content: &str| {
         serde_json::json!({"id": id, "content": content, "single_word": false, "lstrip": false,
             "rstrip": false, "normalized": false, "special": true})
     };
-    let special = |name: &str, id: u32| serde_json::json!({"id": name, "ids": [id], "tokens": [name]});
+    let special =
+        |name: &str, id: u32| serde_json::json!({"id": name, "ids": [id], "tokens": [name]});
     serde_json::json!({
         "version": "1.0",
         "truncation": {"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0},
@@ -130,7 +135,13 @@ pub struct ModelSpec {
 
 impl Default for ModelSpec {
     fn default() -> Self {
-        Self { dtype: Dtype::BF16, rows: 24, dim: 8, tensor: "model.embed_tokens.weight", sharded: false }
+        Self {
+            dtype: Dtype::BF16,
+            rows: 24,
+            dim: 8,
+            tensor: "model.embed_tokens.weight",
+            sharded: false,
+        }
     }
 }
 
@@ -147,8 +158,14 @@ pub fn write_model_dir(dir: &Path, spec: &ModelSpec) {
     let matrix = matrix_bytes(spec.dtype, spec.rows, spec.dim);
     let norm = vec![0u8; spec.dim * 4];
     if spec.sharded {
-        write_safetensors(&dir.join("model-00001-of-00002.safetensors"), &[("model.norm.weight", Dtype::F32, vec![spec.dim], &norm)]);
-        write_safetensors(&dir.join("model-00002-of-00002.safetensors"), &[(spec.tensor, spec.dtype, vec![spec.rows, spec.dim], &matrix)]);
+        write_safetensors(
+            &dir.join("model-00001-of-00002.safetensors"),
+            &[("model.norm.weight", Dtype::F32, vec![spec.dim], &norm)],
+        );
+        write_safetensors(
+            &dir.join("model-00002-of-00002.safetensors"),
+            &[(spec.tensor, spec.dtype, vec![spec.rows, spec.dim], &matrix)],
+        );
         let index = serde_json::json!({
             "metadata": {"total_size": matrix.len() + norm.len()},
             "weight_map": {"model.norm.weight": "model-00001-of-00002.safetensors",
@@ -158,7 +175,42 @@ pub fn write_model_dir(dir: &Path, spec: &ModelSpec) {
     } else {
         write_safetensors(
             &dir.join("model.safetensors"),
-            &[(spec.tensor, spec.dtype, vec![spec.rows, spec.dim], &matrix), ("model.norm.weight", Dtype::F32, vec![spec.dim], &norm)],
+            &[
+                (spec.tensor, spec.dtype, vec![spec.rows, spec.dim], &matrix),
+                ("model.norm.weight", Dtype::F32, vec![spec.dim], &norm),
+            ],
         );
     }
+}
+
+/// A Qwen-shaped model directory around the real tokenizer: the real config with a narrow
+/// hidden size, and a 151936-row bf16 matrix.
+pub fn write_qwen_model(dir: &Path, fixture: &Path, hidden: usize) {
+    std::fs::create_dir_all(dir).expect("model dir");
+    std::fs::copy(fixture.join("tokenizer.json"), dir.join("tokenizer.json"))
+        .expect("copy tokenizer");
+    let mut config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("config.json")).expect("config"),
+    )
+    .expect("json");
+    config["hidden_size"] = hidden.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).expect("config");
+    let rows = 151_936;
+    let data: Vec<u8> = (0..rows * hidden)
+        .flat_map(|i| half::bf16::from_f32(((i % 1000) as f32 - 500.0) / 256.0).to_le_bytes())
+        .collect();
+    write_safetensors(
+        &dir.join("model.safetensors"),
+        &[(
+            "model.embed_tokens.weight",
+            Dtype::BF16,
+            vec![rows, hidden],
+            &data,
+        )],
+    );
+}
+
+/// The value [`write_qwen_model`] stores at `id`, `col` for a matrix `hidden` wide.
+pub fn qwen_value(id: usize, col: usize, hidden: usize) -> f32 {
+    half::bf16::from_f32((((id * hidden + col) % 1000) as f32 - 500.0) / 256.0).to_f32()
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use embedserve::model::EmbeddingModel;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 
-use crate::common::{shared_fixture, write_safetensors};
+use crate::common::{qwen_value, shared_fixture, write_qwen_model};
 
 #[derive(serde::Deserialize)]
 struct Golden {
@@ -20,7 +20,9 @@ struct Golden {
 
 fn goldens(path: &Path) -> Vec<Golden> {
     let text = std::fs::read_to_string(path).expect("golden file");
-    text.lines().map(|line| serde_json::from_str(line).expect("golden line")).collect()
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("golden line"))
+        .collect()
 }
 
 /// Compares every golden line, minus the `[PAD]` tail that a tokenizer.json with stored padding
@@ -29,38 +31,39 @@ fn check_goldens(model: &EmbeddingModel, golden_file: &Path) {
     let goldens = goldens(golden_file);
     assert!(goldens.len() >= 20, "too few golden lines");
     for golden in goldens {
-        let padding = golden.tokens.iter().rev().take_while(|t| *t == "[PAD]").count();
+        let padding = golden
+            .tokens
+            .iter()
+            .rev()
+            .take_while(|t| *t == "[PAD]")
+            .count();
         let keep = golden.ids.len() - padding;
-        let got = model.tokenizer.encode(&golden.text, golden.add_special_tokens).expect("encodes");
-        let context = format!("{:?} (special tokens: {})", golden.text, golden.add_special_tokens);
+        let got = model
+            .tokenizer
+            .encode(&golden.text, golden.add_special_tokens)
+            .expect("encodes");
+        let context = format!(
+            "{:?} (special tokens: {})",
+            golden.text, golden.add_special_tokens
+        );
         assert_eq!(got.ids, golden.ids[..keep], "ids of {context}");
         assert_eq!(got.tokens, golden.tokens[..keep], "tokens of {context}");
         assert_eq!(got.offsets, golden.offsets[..keep], "offsets of {context}");
-        let special: Vec<bool> = golden.special_tokens_mask[..keep].iter().map(|&m| m == 1).collect();
+        let special: Vec<bool> = golden.special_tokens_mask[..keep]
+            .iter()
+            .map(|&m| m == 1)
+            .collect();
         assert_eq!(got.special, special, "special mask of {context}");
     }
 }
 
-/// A Qwen-shaped model directory around the real tokenizer: the real config with a narrow
-/// hidden size, and a 151936-row bf16 matrix.
-fn qwen_with_narrow_matrix(dir: &Path, fixture: &Path, hidden: usize) {
-    std::fs::copy(fixture.join("tokenizer.json"), dir.join("tokenizer.json")).expect("copy tokenizer");
-    let mut config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture.join("config.json")).expect("config")).expect("json");
-    config["hidden_size"] = hidden.into();
-    std::fs::write(dir.join("config.json"), config.to_string()).expect("config");
-    let rows = 151_936;
-    let data: Vec<u8> = (0..rows * hidden)
-        .flat_map(|i| half::bf16::from_f32(((i % 1000) as f32 - 500.0) / 256.0).to_le_bytes())
-        .collect();
-    write_safetensors(&dir.join("model.safetensors"), &[("model.embed_tokens.weight", Dtype::BF16, vec![rows, hidden], &data)]);
-}
-
 #[test]
 fn qwen_tokenizer_matches_python_and_hi_nihao_gathers_five_rows() {
-    let Some(fixture) = shared_fixture("qwen2.5-1.5b-instruct-tokenizer") else { return };
+    let Some(fixture) = shared_fixture("qwen2.5-1.5b-instruct-tokenizer") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    qwen_with_narrow_matrix(dir.path(), &fixture, 16);
+    write_qwen_model(dir.path(), &fixture, 16);
     let model = EmbeddingModel::load(dir.path(), None, None).expect("Qwen-shaped model loads");
     assert_eq!(model.matrix.rows(), 151_936);
     assert!((151_643..=151_936).contains(&model.tokenizer.vocab_size()));
@@ -71,17 +74,21 @@ fn qwen_tokenizer_matches_python_and_hi_nihao_gathers_five_rows() {
     assert_eq!(tokens.tokens, ["Hi", ",", "Ġ", "ä½łå¥½", "~"]);
     let rows = model.matrix.gather(&tokens.ids);
     assert_eq!(rows.dim(), (5, 16));
-    let expected = |id: usize, col: usize| half::bf16::from_f32((((id * 16 + col) % 1000) as f32 - 500.0) / 256.0).to_f32();
     for (i, &id) in tokens.ids.iter().enumerate() {
         for col in 0..16 {
-            assert_eq!(rows[[i, col]].to_bits(), expected(id as usize, col).to_bits());
+            assert_eq!(
+                rows[[i, col]].to_bits(),
+                qwen_value(id as usize, col, 16).to_bits()
+            );
         }
     }
 }
 
 #[test]
 fn minilm_tokenizer_matches_python_and_rows_equal_the_safetensors_bytes() {
-    let Some(dir) = shared_fixture("all-minilm-l6-v2-bf16") else { return };
+    let Some(dir) = shared_fixture("all-minilm-l6-v2-bf16") else {
+        return;
+    };
     let model = EmbeddingModel::load(&dir, None, None).expect("MiniLM loads");
     assert_eq!(model.matrix.tensor(), "embeddings.word_embeddings.weight");
     assert_eq!((model.matrix.rows(), model.matrix.cols()), (30_522, 384));
@@ -89,7 +96,9 @@ fn minilm_tokenizer_matches_python_and_rows_equal_the_safetensors_bytes() {
 
     let bytes = std::fs::read(dir.join("model.safetensors")).expect("weights");
     let file = SafeTensors::deserialize(&bytes).expect("valid safetensors");
-    let tensor = file.tensor("embeddings.word_embeddings.weight").expect("tensor");
+    let tensor = file
+        .tensor("embeddings.word_embeddings.weight")
+        .expect("tensor");
     let ids = [0u32, 101, 102, 1996, 7592, 30_521];
     let rows = model.matrix.gather(&ids);
     for (i, &id) in ids.iter().enumerate() {
@@ -97,7 +106,11 @@ fn minilm_tokenizer_matches_python_and_rows_equal_the_safetensors_bytes() {
         let raw = &tensor.data()[start..start + 384 * 2];
         for (col, pair) in raw.chunks_exact(2).enumerate() {
             let want = f32::from_bits(u32::from(u16::from_le_bytes([pair[0], pair[1]])) << 16);
-            assert_eq!(rows[[i, col]].to_bits(), want.to_bits(), "row {id} col {col}");
+            assert_eq!(
+                rows[[i, col]].to_bits(),
+                want.to_bits(),
+                "row {id} col {col}"
+            );
         }
     }
 }

@@ -1,0 +1,12 @@
+//! word2vec: stores as gensim writes them, queries as gensim answers them, evaluation, and
+//! native training.
+//!
+//! - [`store`]: the one reader and writer of the word2vec binary and text formats.
+//! - [`query`]: `most_similar`, `similarity`, `doesnt_match` with gensim's semantics.
+//! - [`eval`]: gensim's analogy and word-pair evaluations (`embedserve eval`).
+
+pub mod eval;
+pub mod query;
+pub mod store;
+
+pub use store::{LoadOptions, StoreFormat, WordVectors};

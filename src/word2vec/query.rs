@@ -1,0 +1,399 @@
+//! Similarity queries on a [`WordVectors`] store with gensim 4.4.0 `KeyedVectors` semantics:
+//! `most_similar`, `similar_by_vector`, `similarity`, `doesnt_match`.
+//!
+//! Scores are cosines against the store's unit-length matrix. The search is an exact top-k: one
+//! pass over the rows keeping a bounded heap, split across the current rayon pool for large stores.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::store::WordVectors;
+
+/// Errors of a query; each maps to one HTTP status.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    /// A word is not in the store (HTTP 404).
+    #[error("word {0:?} is not in the vocabulary")]
+    UnknownWord(String),
+    /// No input word or vector was given (HTTP 422).
+    #[error("the query has no input words")]
+    EmptyQuery,
+    /// `topn` must be at least 1 (HTTP 422).
+    #[error("topn must be at least 1")]
+    InvalidTopn,
+    /// A query vector has the wrong length (HTTP 422).
+    #[error("query vector has {got} values but the store's vectors have {expected}")]
+    DimensionMismatch {
+        /// The store's dimension.
+        expected: usize,
+        /// The query vector's length.
+        got: usize,
+    },
+    /// A query vector holds NaN or an infinity (HTTP 422).
+    #[error("query vector value #{index} is not finite")]
+    NonFiniteVector {
+        /// Position of the first non-finite value.
+        index: usize,
+    },
+}
+
+/// One search result: a word of the store and its cosine similarity to the query.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Neighbor<'a> {
+    /// Row of the word in the store.
+    pub index: usize,
+    /// The word.
+    pub word: &'a str,
+    /// Cosine similarity, in `[-1, 1]` up to rounding.
+    pub score: f32,
+}
+
+/// How many results to return, over which rows, on how many threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Number of results (gensim's `topn`); at least 1.
+    pub topn: usize,
+    /// Search only the first this many rows (gensim's `restrict_vocab`; `Some(0)`, like `None`,
+    /// searches all, because gensim tests it for truthiness).
+    pub restrict_vocab: Option<usize>,
+    /// Split large searches across the current rayon thread pool; `false` scans on the calling
+    /// thread only. To use N threads, call the query inside `ThreadPool::install`.
+    pub parallel: bool,
+}
+
+impl Default for SearchOptions {
+    /// gensim's defaults: 10 results over the whole store, on all cores.
+    fn default() -> Self {
+        SearchOptions {
+            topn: 10,
+            restrict_vocab: None,
+            parallel: true,
+        }
+    }
+}
+
+/// Stores with at least this many searched rows are scanned in parallel (when allowed): below it
+/// the scan takes well under a millisecond and splitting costs more than it saves.
+const PARALLEL_MIN_ROWS: usize = 50_000;
+
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 16_384;
+
+impl WordVectors {
+    /// Words closest to the mean of the positive words' unit vectors minus the negative ones'
+    /// (gensim `most_similar(positive, negative, topn, restrict_vocab)`); input words are never
+    /// returned. Results are sorted by score, best first, ties by row.
+    pub fn most_similar<P: AsRef<str>, N: AsRef<str>>(
+        &self,
+        positive: &[P],
+        negative: &[N],
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbor<'_>>, QueryError> {
+        check_topn(options)?;
+        if positive.is_empty() && negative.is_empty() {
+            return Err(QueryError::EmptyQuery);
+        }
+        let weighted = positive
+            .iter()
+            .map(|w| (w.as_ref(), 1.0f32))
+            .chain(negative.iter().map(|w| (w.as_ref(), -1.0f32)));
+        let rows = weighted
+            .map(|(word, weight)| self.require(word).map(|index| (index, weight)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.most_similar_rows(&rows, options))
+    }
+
+    /// [`Self::most_similar`] for rows known to exist, each with its weight (+1 positive, -1
+    /// negative); `options.topn` must be at least 1.
+    pub(crate) fn most_similar_rows(
+        &self,
+        rows: &[(usize, f32)],
+        options: &SearchOptions,
+    ) -> Vec<Neighbor<'_>> {
+        let mut mean = vec![0.0f32; self.dim()];
+        let mut total_weight = 0.0f32;
+        for &(index, weight) in rows {
+            // Same operations, same order, same f32 precision as gensim's get_mean_vector.
+            let unit = self.unit_row(index);
+            mean.iter_mut()
+                .zip(unit)
+                .for_each(|(m, &u)| *m += weight * u);
+            total_weight += weight.abs();
+        }
+        mean.iter_mut().for_each(|m| *m /= total_weight);
+        normalise(&mut mean);
+        let inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
+        self.search(&mean, &inputs, options)
+    }
+
+    /// Words closest to `vector` (gensim `similar_by_vector`); nothing is excluded.
+    pub fn similar_by_vector(
+        &self,
+        vector: &[f32],
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbor<'_>>, QueryError> {
+        check_topn(options)?;
+        if vector.len() != self.dim() {
+            return Err(QueryError::DimensionMismatch {
+                expected: self.dim(),
+                got: vector.len(),
+            });
+        }
+        if let Some(index) = vector.iter().position(|v| !v.is_finite()) {
+            return Err(QueryError::NonFiniteVector { index });
+        }
+        let mut query = vector.to_vec();
+        normalise(&mut query);
+        Ok(self.search(&query, &[], options))
+    }
+
+    /// Cosine similarity of two words (gensim `similarity`).
+    pub fn similarity(&self, first: &str, second: &str) -> Result<f32, QueryError> {
+        let a = self.require(first)?;
+        let b = self.require(second)?;
+        Ok(dot(self.unit_row(a), self.unit_row(b)))
+    }
+
+    /// The word furthest from the mean of the given words (gensim `doesnt_match`): the unit
+    /// vectors are averaged and re-normalised, and the word with the lowest cosine to that mean
+    /// wins, a tie going to the smallest word as gensim's `sorted(..., reverse=True)[-1]` picks.
+    /// Unknown words are ignored with a warning, as gensim does; repeated words count each time.
+    pub fn doesnt_match<W: AsRef<str>>(&self, words: &[W]) -> Result<&str, QueryError> {
+        let first = words.first().ok_or(QueryError::EmptyQuery)?;
+        let used: Vec<usize> = words
+            .iter()
+            .filter_map(|w| {
+                let index = self.index_of(w.as_ref());
+                if index.is_none() {
+                    tracing::warn!(
+                        word = w.as_ref(),
+                        "doesnt_match ignores a word not in the store"
+                    );
+                }
+                index
+            })
+            .collect();
+        if used.is_empty() {
+            return Err(QueryError::UnknownWord(first.as_ref().to_owned()));
+        }
+        let mut mean = vec![0.0f32; self.dim()];
+        for &index in &used {
+            mean.iter_mut()
+                .zip(self.unit_row(index))
+                .for_each(|(m, &u)| *m += u);
+        }
+        mean.iter_mut().for_each(|m| *m /= used.len() as f32);
+        normalise(&mut mean);
+        let odd = used
+            .iter()
+            .map(|&index| {
+                (
+                    dot(self.unit_row(index), &mean),
+                    self.words()[index].as_str(),
+                )
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+            .map(|(_, word)| word);
+        odd.ok_or(QueryError::EmptyQuery)
+    }
+
+    /// Unit-length vector of a word (gensim `get_vector(word, norm=True)`).
+    pub fn unit_vector_of(&self, word: &str) -> Result<&[f32], QueryError> {
+        self.require(word).map(|index| self.unit_row(index))
+    }
+
+    /// Row of a word, or [`QueryError::UnknownWord`].
+    fn require(&self, word: &str) -> Result<usize, QueryError> {
+        self.index_of(word)
+            .ok_or_else(|| QueryError::UnknownWord(word.to_owned()))
+    }
+
+    /// Unit row of an index known to be valid.
+    pub(crate) fn unit_row(&self, index: usize) -> &[f32] {
+        let dim = self.dim();
+        &self.unit_matrix()[index * dim..(index + 1) * dim]
+    }
+
+    /// Exact top-`topn` rows by cosine with the unit vector `query`, skipping `excluded` rows.
+    fn search(
+        &self,
+        query: &[f32],
+        excluded: &[usize],
+        options: &SearchOptions,
+    ) -> Vec<Neighbor<'_>> {
+        let dim = self.dim();
+        let rows = match options.restrict_vocab {
+            Some(limit) if limit > 0 => limit.min(self.len()),
+            _ => self.len(),
+        };
+        let matrix = &self.unit_matrix()[..rows * dim];
+        let scan = |first_row: usize, block: &[f32]| {
+            let mut top = TopK::new(options.topn);
+            top.scan(block, first_row, query, excluded);
+            top
+        };
+        let top = if options.parallel && rows >= PARALLEL_MIN_ROWS {
+            matrix
+                .par_chunks(ROWS_PER_TASK * dim)
+                .enumerate()
+                .map(|(task, block)| scan(task * ROWS_PER_TASK, block))
+                .reduce(|| TopK::new(options.topn), TopK::merge)
+        } else {
+            scan(0, matrix)
+        };
+        top.into_sorted()
+            .into_iter()
+            .map(|candidate| Neighbor {
+                index: candidate.index,
+                word: &self.words()[candidate.index],
+                score: candidate.score,
+            })
+            .collect()
+    }
+}
+
+/// Rejects `topn == 0` (gensim returns an empty list; an API caller asking for nothing is a bug).
+fn check_topn(options: &SearchOptions) -> Result<(), QueryError> {
+    if options.topn == 0 {
+        return Err(QueryError::InvalidTopn);
+    }
+    Ok(())
+}
+
+/// Scales `vector` to unit length in place (gensim `matutils.unitvec`); a zero vector is unchanged.
+pub(crate) fn normalise(vector: &mut [f32]) {
+    let norm = vector
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt() as f32;
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|v| *v /= norm);
+    }
+}
+
+/// Independent partial sums in the dot product: enough to fill the vector units' pipelines and
+/// let LLVM keep them in SIMD registers (16 f32 = four SSE or two AVX registers).
+const LANES: usize = 16;
+
+/// Dot product written so LLVM auto-vectorises it: fixed-width blocks with independent
+/// accumulators (a single running sum would serialise every addition).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let a_blocks = a.chunks_exact(LANES);
+    let b_blocks = b.chunks_exact(LANES);
+    let tail: f32 = a_blocks
+        .remainder()
+        .iter()
+        .zip(b_blocks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_blocks.zip(b_blocks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+/// A scored row; ordered so that "greater" means "better": higher score, then lower row.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    score: f32,
+    index: usize,
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.index.cmp(&self.index))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
+
+/// The best `k` candidates seen so far, in a min-heap whose top is the worst kept one.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Reverse<Candidate>>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            // Capacity only up to what a search can fill; k itself may be huge.
+            heap: BinaryHeap::with_capacity(k.min(1024) + 1),
+        }
+    }
+
+    /// Offers every row of `block` (rows `first_row..`) scored against `query`.
+    fn scan(&mut self, block: &[f32], first_row: usize, query: &[f32], excluded: &[usize]) {
+        let dim = query.len();
+        // Cheap rejection: a row must beat the worst kept score once the heap is full.
+        let mut threshold = f32::NEG_INFINITY;
+        for (offset, row) in block.chunks_exact(dim).enumerate() {
+            let score = dot(row, query);
+            // NaN (a stored vector with NaN) fails this comparison too and is never returned.
+            if score.is_nan() || score < threshold {
+                continue;
+            }
+            let index = first_row + offset;
+            if excluded.contains(&index) {
+                continue;
+            }
+            self.offer(Candidate { score, index });
+            if self.heap.len() == self.k {
+                threshold = self
+                    .heap
+                    .peek()
+                    .map_or(f32::NEG_INFINITY, |worst| worst.0.score);
+            }
+        }
+    }
+
+    /// Keeps `candidate` if it is among the best `k` so far.
+    fn offer(&mut self, candidate: Candidate) {
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(candidate));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && candidate > worst.0
+        {
+            *worst = Reverse(candidate);
+        }
+    }
+
+    /// Combines the results of two disjoint scans.
+    fn merge(mut self, other: TopK) -> TopK {
+        for Reverse(candidate) in other.heap {
+            self.offer(candidate);
+        }
+        self
+    }
+
+    /// The kept candidates, best first.
+    fn into_sorted(self) -> Vec<Candidate> {
+        // Ascending order of Reverse<_> is descending order of candidates.
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
+}

@@ -1,0 +1,195 @@
+//! Live responses of every documented route and status checked against `openapi.yaml`.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp, spawn_app};
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml");
+    serde_yaml_ng::from_str(&text).expect("openapi.yaml is valid YAML")
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// JSON pointer of the schema documenting `status` of `method path`.
+fn schema_pointer(spec: &Value, path: &str, method: &str, status: u16) -> String {
+    let operation = &spec["paths"][path][method];
+    assert!(operation.is_object(), "{method} {path} is not documented");
+    let response = &operation["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {path} does not document status {status}"
+    );
+    let base = match response["$ref"].as_str() {
+        Some(reference) => reference.to_owned(),
+        None => format!("#/paths/{}/{method}/responses/{status}", escape(path)),
+    };
+    format!("{base}/content/application~1json/schema")
+}
+
+/// Validates `reply` against the documented schema, using the whole document as the root so
+/// `#/components/...` references resolve.
+fn check(spec: &Value, path: &str, method: &str, reply: &Reply) {
+    let mut root = spec.clone();
+    root["$ref"] = json!(schema_pointer(spec, path, method, reply.status));
+    let validator = jsonschema::draft202012::new(&root).expect("schemas compile");
+    let errors: Vec<String> = validator
+        .iter_errors(&reply.body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {}: {errors:?}\n{}",
+        reply.status,
+        reply.body
+    );
+    let content_type = reply
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{method} {path}: content-type {content_type}"
+    );
+}
+
+/// A request of the contract test and the status it must produce.
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    query: &'static str,
+    body: Option<Value>,
+    status: u16,
+}
+
+fn cases() -> Vec<Case> {
+    let post = |path, body: Value, status| Case {
+        method: "post",
+        path,
+        query: "",
+        body: Some(body),
+        status,
+    };
+    let get = |path, query, status| Case {
+        method: "get",
+        path,
+        query,
+        body: None,
+        status,
+    };
+    vec![
+        post(
+            "/tokenize",
+            json!({"inputs": ["Hello world!", ""], "add_special_tokens": true}),
+            200,
+        ),
+        post("/tokenize", json!({"inputs": 5}), 422),
+        post("/embed", json!({"inputs": "hello world"}), 200),
+        post(
+            "/embed",
+            json!({"inputs": ["hello", "dog"], "pooling": "mean", "normalize": true}),
+            200,
+        ),
+        post(
+            "/embed",
+            json!({"input_ids": [[1, 2]], "encoding_format": "base64"}),
+            200,
+        ),
+        post("/embed", json!({"input_ids": [99]}), 422),
+        get("/health", "", 200),
+        get("/health/live", "", 200),
+        get("/health/ready", "", 200),
+        get("/info", "", 200),
+        get("/similar", "?word=python&topn=3", 200),
+        get("/similar", "?word=cobol", 404),
+        get("/similar", "?word=python&topn=0", 422),
+        post(
+            "/similar",
+            json!({"positive": ["python", "apple"], "negative": "java", "topn": 2}),
+            200,
+        ),
+        post("/similar", json!({"vector": [0.0, 1.0, 0.0, 0.0]}), 200),
+        post("/similar", json!({"vector": [0.0]}), 422),
+        get("/similarity", "?word1=python&word2=java", 200),
+        get("/similarity", "?word1=python&word2=cobol", 404),
+        get("/vector", "?word=python&norm=true", 200),
+        get("/vector", "", 422),
+        get("/doesnt_match", "?words=python,java,apple", 200),
+    ]
+}
+
+async fn send(app: &TestApp, case: &Case) -> Reply {
+    let url = format!("{}{}{}", app.address, case.path, case.query);
+    match &case.body {
+        Some(body) => app.send(app.client.post(url).json(body)).await,
+        None => app.send(app.client.get(url)).await,
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_answers_as_documented() {
+    let spec = spec();
+    let app = spawn_app().await;
+    let mut covered = BTreeSet::new();
+    for case in cases() {
+        let reply = send(&app, &case).await;
+        assert_eq!(
+            reply.status, case.status,
+            "{} {}: {}",
+            case.method, case.path, reply.body
+        );
+        check(&spec, case.path, case.method, &reply);
+        covered.insert((case.path.to_owned(), case.method.to_owned()));
+    }
+    let documented: BTreeSet<(String, String)> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("path item")
+                .keys()
+                .map(move |m| (path.clone(), m.clone()))
+        })
+        .collect();
+    assert_eq!(
+        covered, documented,
+        "every documented operation is exercised"
+    );
+}
+
+#[tokio::test]
+async fn error_statuses_match_the_error_schema() {
+    let spec = spec();
+    let app = spawn_app().await;
+    let malformed = app
+        .send(
+            app.client
+                .post(format!("{}/embed", app.address))
+                .header("content-type", "application/json")
+                .body("{"),
+        )
+        .await;
+    check(&spec, "/embed", "post", &malformed);
+    let media = app
+        .send(
+            app.client
+                .post(format!("{}/embed", app.address))
+                .header("content-type", "text/csv")
+                .body("a,b"),
+        )
+        .await;
+    check(&spec, "/embed", "post", &media);
+    let not_found = app.get("/missing").await;
+    let mut root = spec.clone();
+    root["$ref"] = json!("#/components/schemas/ErrorBody");
+    let validator = jsonschema::draft202012::new(&root).expect("compiles");
+    assert!(validator.is_valid(&not_found.body), "{}", not_found.body);
+    assert_eq!(not_found.status, 404);
+}

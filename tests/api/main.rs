@@ -1,0 +1,13 @@
+//! The HTTP API, exercised over real sockets against servers on port 0.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod contract;
+mod embed;
+mod errors;
+mod health;
+mod helpers;
+mod similar;
+mod startup;
+mod tokenize;

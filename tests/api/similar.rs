@@ -1,0 +1,236 @@
+//! word2vec routes over HTTP, on a planted store and on gensim's reference answers.
+
+use serde_json::{Value, json};
+
+use crate::common::shared_fixture;
+use crate::helpers::{PLANTED, spawn_app, spawn_app_with};
+
+fn words(reply: &Value) -> Vec<String> {
+    reply["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|item| item["word"].as_str().expect("word").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn neighbours_of_a_word_are_its_group_and_never_itself() {
+    let app = spawn_app().await;
+    let reply = app.get("/similar?word=python&topn=2").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["model"], "planted");
+    assert_eq!(words(&reply.body), ["java", "rust"]);
+    let scores: Vec<f64> = reply.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|i| i["score"].as_f64().expect("score"))
+        .collect();
+    assert!(scores[0] >= scores[1] && scores[0] <= 1.0);
+    assert_eq!(reply.body["data"][1]["index"], 1);
+}
+
+#[tokio::test]
+async fn analogies_take_repeated_or_comma_separated_words() {
+    let app = spawn_app().await;
+    let repeated = app
+        .get("/similar?positive=python&positive=apple&negative=java&topn=6")
+        .await;
+    let commas = app
+        .get("/similar?positive=python,apple&negative=java&topn=6")
+        .await;
+    assert_eq!(repeated.status, 200, "{}", repeated.body);
+    assert_eq!(repeated.body, commas.body);
+    let returned = words(&repeated.body);
+    assert_eq!(
+        returned.len(),
+        4,
+        "six words minus the three inputs, capped by the store: {returned:?}"
+    );
+    assert!(
+        !returned
+            .iter()
+            .any(|w| ["python", "apple", "java"].contains(&w.as_str()))
+    );
+    let post = app
+        .post(
+            "/similar",
+            &json!({"positive": ["python", "apple"], "negative": "java", "topn": 6}),
+        )
+        .await;
+    assert_eq!(post.body, repeated.body);
+}
+
+#[tokio::test]
+async fn a_raw_vector_query_excludes_nothing() {
+    let app = spawn_app().await;
+    let reply = app
+        .post("/similar", &json!({"vector": PLANTED[3].1, "topn": 1}))
+        .await;
+    assert_eq!(words(&reply.body), ["apple"]);
+    let reply = app.post("/similar", &json!({"vector": [1.0, 2.0]})).await;
+    assert_eq!(
+        reply.assert_error(422, "validation_error").as_deref(),
+        Some("vector")
+    );
+    let reply = app
+        .post("/similar", &json!({"vector": [1.0, 2.0, 3.0, 1e39]}))
+        .await;
+    assert_eq!(
+        reply.assert_error(422, "validation_error").as_deref(),
+        Some("vector[3]")
+    );
+    let reply = app
+        .post(
+            "/similar",
+            &json!({"vector": [1.0, 2.0, 3.0, 4.0], "positive": "python"}),
+        )
+        .await;
+    reply.assert_error(422, "validation_error");
+}
+
+#[tokio::test]
+async fn similarity_vector_and_doesnt_match() {
+    let app = spawn_app().await;
+    let reply = app.get("/similarity?word1=apple&word2=pear").await;
+    let score = reply.body["data"][0]["score"].as_f64().expect("score");
+    let (a, b) = (PLANTED[3].1, PLANTED[4].1);
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: [f32; 4]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!(
+        (score - f64::from(dot / (norm(a) * norm(b)))).abs() < 1e-6,
+        "{score}"
+    );
+
+    let reply = app.get("/vector?word=Python").await;
+    assert_eq!(
+        reply.body["data"][0]["embedding"],
+        json!([-1.0, 0.5, 0.25, 3.0]),
+        "raw and case-sensitive"
+    );
+    let reply = app.get("/vector?word=Python&norm=true").await;
+    let unit: Vec<f64> = reply.body["data"][0]["embedding"]
+        .as_array()
+        .expect("v")
+        .iter()
+        .map(|v| v.as_f64().expect("n"))
+        .collect();
+    assert!((unit.iter().map(|v| v * v).sum::<f64>() - 1.0).abs() < 1e-6);
+
+    let reply = app.get("/doesnt_match?words=python,java,rust,apple").await;
+    assert_eq!(reply.body["data"][0]["word"], "apple");
+}
+
+#[tokio::test]
+async fn errors_are_json_with_the_right_status() {
+    let app = spawn_app_with(&Default::default(), |s| s.max_topn = 5).await;
+    let reply = app.get("/similar?word=cobol").await;
+    assert_eq!(
+        reply.assert_error(404, "unknown_word").as_deref(),
+        Some("word")
+    );
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("cobol")
+    );
+    for (query, param) in [
+        ("word=python&topn=0", "topn"),
+        ("word=python&topn=6", "topn"),
+        ("word=python&topn=x", "topn"),
+        ("", "positive"),
+        ("word=python&top_n=3", "top_n"),
+        ("word=python&topn=1&topn=2", "topn"),
+    ] {
+        let reply = app.get(&format!("/similar?{query}")).await;
+        assert_eq!(
+            reply.assert_error(422, "validation_error").as_deref(),
+            Some(param),
+            "{query}"
+        );
+    }
+    app.get("/similarity?word1=python")
+        .await
+        .assert_error(422, "validation_error");
+    app.get("/vector?word=python&norm=maybe")
+        .await
+        .assert_error(422, "validation_error");
+}
+
+#[tokio::test]
+async fn without_a_store_the_routes_say_so() {
+    let app = spawn_app_with(&Default::default(), |s| s.word2vec = "".into()).await;
+    app.get("/similar?word=python")
+        .await
+        .assert_error(503, "not_configured");
+    let info = app.get("/info").await;
+    assert_eq!(info.body["word2vec"], Value::Null);
+}
+
+#[tokio::test]
+async fn gensim_reference_answers_over_http() {
+    let Some(store) = shared_fixture("word2vec/lee-cbow50.bin") else {
+        return;
+    };
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.with_file_name("lee-cbow50.reference.json"))
+            .expect("reference"),
+    )
+    .expect("json");
+    let app = spawn_app_with(&Default::default(), |s| s.word2vec = store.clone()).await;
+    let info = app.get("/info").await;
+    assert_eq!(info.body["word2vec"]["words"], reference["vocab_size"]);
+    assert_eq!(info.body["word2vec"]["format"], "binary");
+    for (word, expected) in reference["most_similar"].as_object().expect("probes") {
+        let expected = expected.as_array().expect("list");
+        let reply = app
+            .get(&format!("/similar?word={word}&topn={}", expected.len()))
+            .await;
+        for (got, want) in reply.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .zip(expected)
+        {
+            let delta =
+                (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
+            assert!(delta < 1e-5, "{word}: {got} vs {want}");
+        }
+    }
+    let analogy = &reference["analogy"];
+    let reply = app
+        .post(
+            "/similar",
+            &json!({"positive": analogy["positive"], "negative": analogy["negative"], "topn": 5}),
+        )
+        .await;
+    let want: Vec<&str> = analogy["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|p| p[0].as_str().expect("w"))
+        .collect();
+    assert_eq!(words(&reply.body), want);
+    let (word, vector) = reference["vector"]
+        .as_object()
+        .expect("vector")
+        .iter()
+        .next()
+        .expect("one");
+    let reply = app.get(&format!("/vector?word={word}")).await;
+    let got: Vec<f32> = reply.body["data"][0]["embedding"]
+        .as_array()
+        .expect("v")
+        .iter()
+        .map(|v| v.as_f64().expect("n") as f32)
+        .collect();
+    let want: Vec<f32> = vector
+        .as_array()
+        .expect("v")
+        .iter()
+        .map(|v| v.as_f64().expect("n") as f32)
+        .collect();
+    assert_eq!(got, want, "the raw vector, bit for bit");
+}
