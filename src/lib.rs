@@ -11,6 +11,7 @@
 //! - [`http`]: the routes, one file per group, and the JSON extractors; [`error`] is the one
 //!   error type every failed request becomes.
 //! - [`compute`]: bounded execution of CPU work off the async executor.
+//! - [`metrics`]: Prometheus metrics behind `GET /metrics`.
 //! - [`state`], [`startup`]: shared state, binding, loading, graceful shutdown.
 //! - [`cli`]: the `embedserve` command line.
 
@@ -19,6 +20,7 @@ pub mod compute;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod startup;
 pub mod state;

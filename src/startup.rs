@@ -112,6 +112,7 @@ fn spawn_loading(state: AppState, failed: oneshot::Sender<StartupError>) {
         let started = std::time::Instant::now();
         match tokio::task::spawn_blocking(move || load_resources(&settings)).await {
             Ok(Ok(resources)) => {
+                crate::metrics::record_resources(&resources);
                 state.set_loaded(resources);
                 tracing::info!(seconds = started.elapsed().as_secs_f64(), "ready");
             }

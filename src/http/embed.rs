@@ -102,12 +102,13 @@ pub async fn embed(
             let model = worker_state.model()?;
             let inputs = prepare_inputs(&worker_state, model, &request)?;
             let usage = Usage::of(inputs.iter().map(|input| input.ids.len()).sum());
+            let count = inputs.len();
             let data = inputs
                 .into_iter()
                 .enumerate()
                 .map(|(index, input)| embed_one(model, index, input, &request))
                 .collect::<Result<_, _>>()?;
-            JsonBytes::of(&EmbedResponse {
+            let response = EmbedResponse {
                 model: &model.name,
                 dtype: model.matrix.dtype().name(),
                 dimension: model.dimension(),
@@ -115,7 +116,8 @@ pub async fn embed(
                 encoding_format: request.encoding_format,
                 data,
                 usage,
-            })
+            };
+            Ok(JsonBytes::of(&response)?.with_work(usage.prompt_tokens, count))
         })
         .await
 }
@@ -129,20 +131,15 @@ fn prepare_inputs(
     let max_batch = state.settings().max_batch_size;
     match (&request.inputs, &request.input_ids) {
         (Some(texts), None) => {
-            let texts = texts.clone().into_vec();
-            check_batch(texts.len(), max_batch, "inputs")?;
             let options =
                 TokenizeOptions::from_settings(state, request.add_special_tokens, request.truncate);
-            Ok(tokenize_texts(model, &texts, options)?
-                .into_iter()
-                .map(|tokenized| PreparedInput {
-                    ids: tokenized.ids,
-                    tokens: Some(tokenized.tokens),
-                })
-                .collect())
+            prepare_texts(model, texts.clone().into_vec(), max_batch, options)
         }
         (None, Some(ids)) => {
-            let options = TokenizeOptions::from_settings(state, false, request.truncate);
+            let options = TokenizeOptions {
+                field: "input_ids",
+                ..TokenizeOptions::from_settings(state, false, request.truncate)
+            };
             check_token_ids(ids.clone(), model.matrix.rows(), max_batch, options)
         }
         (Some(_), Some(_)) => Err(AppError::validation(
@@ -156,6 +153,23 @@ fn prepare_inputs(
     }
 }
 
+/// Checks the batch and tokenizes each text.
+pub fn prepare_texts(
+    model: &EmbeddingModel,
+    texts: Vec<String>,
+    max_batch: usize,
+    options: TokenizeOptions,
+) -> Result<Vec<PreparedInput>, AppError> {
+    check_batch(texts.len(), max_batch, options.field)?;
+    Ok(tokenize_texts(model, &texts, options)?
+        .into_iter()
+        .map(|tokenized| PreparedInput {
+            ids: tokenized.ids,
+            tokens: Some(tokenized.tokens),
+        })
+        .collect())
+}
+
 /// Checks raw token ids: batch size, length limit, and every id inside the matrix.
 pub fn check_token_ids(
     ids: TokenIds,
@@ -167,16 +181,17 @@ pub fn check_token_ids(
         TokenIds::One(ids) => (vec![ids], false),
         TokenIds::Many(batch) => (batch, true),
     };
-    check_batch(batch.len(), max_batch, "input_ids")?;
+    let field = options.field;
+    check_batch(batch.len(), max_batch, field)?;
     batch
         .into_iter()
         .enumerate()
         .map(|(i, mut ids)| {
             let param = |j: Option<usize>| match (nested, j) {
-                (true, Some(j)) => format!("input_ids[{i}][{j}]"),
-                (true, None) => format!("input_ids[{i}]"),
-                (false, Some(j)) => format!("input_ids[{j}]"),
-                (false, None) => "input_ids".to_owned(),
+                (true, Some(j)) => format!("{field}[{i}][{j}]"),
+                (true, None) => format!("{field}[{i}]"),
+                (false, Some(j)) => format!("{field}[{j}]"),
+                (false, None) => field.to_owned(),
             };
             if ids.is_empty() {
                 return Err(AppError::validation(

@@ -112,6 +112,8 @@ pub struct TokenizeOptions {
     pub truncate: bool,
     /// `max_tokens_per_input`.
     pub max_tokens: usize,
+    /// The request field holding the texts, for error messages (`inputs`, or `input` on /v1).
+    pub field: &'static str,
 }
 
 impl TokenizeOptions {
@@ -121,6 +123,7 @@ impl TokenizeOptions {
             add_special_tokens,
             truncate,
             max_tokens: state.settings().max_tokens_per_input,
+            field: "inputs",
         }
     }
 }
@@ -135,7 +138,7 @@ pub fn tokenize_texts(
         .iter()
         .enumerate()
         .map(|(index, text)| {
-            let param = || format!("inputs[{index}]");
+            let param = || format!("{}[{index}]", options.field);
             let mut tokenized = model
                 .tokenizer
                 .encode(text, options.add_special_tokens)

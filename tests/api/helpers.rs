@@ -27,7 +27,7 @@ pub struct Reply {
     pub status: u16,
     /// Response headers.
     pub headers: reqwest::header::HeaderMap,
-    /// The body as JSON (every response of embedserve is JSON).
+    /// The body as JSON, or as a JSON string for text responses (metrics, YAML, HTML).
     pub body: Value,
 }
 
@@ -132,6 +132,18 @@ impl Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
+        let is_json = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return Self {
+                status,
+                headers,
+                body: Value::String(text),
+            };
+        }
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
                 "status {status}: body is not JSON ({e}): {}",

@@ -8,6 +8,7 @@ mod embed;
 mod errors;
 mod health;
 mod helpers;
+mod production;
 mod similar;
 mod startup;
 mod tokenize;

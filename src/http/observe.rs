@@ -1,0 +1,63 @@
+//! Per-request observation: one access-log line and the request metrics.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::metrics;
+
+/// Work a response reports, read here for the log line and the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Work {
+    /// Tokens processed.
+    pub tokens: usize,
+    /// Inputs in the request.
+    pub inputs: usize,
+}
+
+/// Middleware: logs method, matched route, status, latency, tokens and request id, and records
+/// the request metrics.
+pub async fn observe(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().to_string();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let started = Instant::now();
+    metrics::in_flight(1.0);
+    let response = next.run(request).await;
+    metrics::in_flight(-1.0);
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    let work = response
+        .extensions()
+        .get::<Work>()
+        .copied()
+        .unwrap_or_default();
+    metrics::record_request(&route, &method, status, seconds);
+    if work.inputs > 0 {
+        metrics::record_work(&route, work.tokens, work.inputs);
+    }
+    if status == 429 {
+        metrics::record_shed();
+    }
+    tracing::info!(
+        target: "embedserve::access",
+        request_id,
+        method,
+        route,
+        status,
+        latency_ms = seconds * 1000.0,
+        tokens = work.tokens,
+        "request"
+    );
+    response
+}

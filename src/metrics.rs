@@ -1,0 +1,129 @@
+//! Prometheus metrics, rendered by `GET /metrics`.
+//!
+//! One process-wide recorder (the `metrics` facade allows one); every server in the process,
+//! including those of the tests, shares it. Route labels are the matched route templates, never
+//! raw paths, so label cardinality stays bounded.
+
+use std::sync::OnceLock;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::Resources;
+
+/// Latency buckets in seconds: sub-millisecond lookups up to slow 512-token batches.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Inputs per request: 1 up to the largest batches.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// The process-wide Prometheus handle, installing the recorder on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("embedserve_inputs_per_request".to_owned()),
+                    BATCH_BUCKETS,
+                )
+            });
+        let recorder = match builder {
+            Ok(builder) => builder.build_recorder(),
+            Err(e) => {
+                tracing::warn!("metric buckets refused ({e}); using summaries");
+                PrometheusBuilder::new().build_recorder()
+            }
+        };
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+        }
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "embedserve_requests_total",
+        "HTTP requests by route, method and status."
+    );
+    metrics::describe_histogram!(
+        "embedserve_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Request latency by route and method."
+    );
+    metrics::describe_gauge!("embedserve_requests_in_flight", "Requests being served.");
+    metrics::describe_counter!(
+        "embedserve_tokens_total",
+        "Tokens embedded or tokenized, by route."
+    );
+    metrics::describe_histogram!(
+        "embedserve_inputs_per_request",
+        "Inputs in one request, by route."
+    );
+    metrics::describe_counter!(
+        "embedserve_load_shed_total",
+        "Requests refused with 429 at the concurrency limit."
+    );
+    metrics::describe_gauge!(
+        "embedserve_model_info",
+        "The served model (labels); always 1."
+    );
+    metrics::describe_gauge!(
+        "embedserve_word2vec_info",
+        "The served word2vec store (labels); always 1."
+    );
+}
+
+/// Records one finished request.
+pub fn record_request(route: &str, method: &str, status: u16, seconds: f64) {
+    let labels = [("route", route.to_owned()), ("method", method.to_owned())];
+    counter!("embedserve_requests_total", "route" => route.to_owned(), "method" => method.to_owned(), "status" => status.to_string())
+        .increment(1);
+    histogram!("embedserve_request_duration_seconds", &labels).record(seconds);
+}
+
+/// Records the work a request did: tokens processed and inputs in the batch.
+pub fn record_work(route: &str, tokens: usize, inputs: usize) {
+    counter!("embedserve_tokens_total", "route" => route.to_owned()).increment(tokens as u64);
+    histogram!("embedserve_inputs_per_request", "route" => route.to_owned()).record(inputs as f64);
+}
+
+/// Adds `delta` (+1 or -1) to the in-flight gauge.
+pub fn in_flight(delta: f64) {
+    gauge!("embedserve_requests_in_flight").increment(delta);
+}
+
+/// Counts a request shed with 429.
+pub fn record_shed() {
+    counter!("embedserve_load_shed_total").increment(1);
+}
+
+/// Publishes what is served as info gauges.
+pub fn record_resources(resources: &Resources) {
+    if let Some(model) = &resources.model {
+        gauge!(
+            "embedserve_model_info",
+            "model" => model.name.clone(),
+            "rows" => model.matrix.rows().to_string(),
+            "dimension" => model.dimension().to_string(),
+            "dtype" => model.matrix.dtype().name(),
+            "tensor" => model.matrix.tensor().to_owned()
+        )
+        .set(1.0);
+    }
+    if let Some(store) = &resources.store {
+        gauge!(
+            "embedserve_word2vec_info",
+            "store" => crate::http::store_name(store),
+            "words" => store.len().to_string(),
+            "dimension" => store.dim().to_string(),
+            "format" => store.format().map_or_else(|| "none".to_owned(), |f| f.to_string())
+        )
+        .set(1.0);
+    }
+}
