@@ -8,8 +8,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, ServeArgs, Settings};
+use crate::demo::DemoArgs;
 use crate::startup::{Application, shutdown_signal};
 use crate::word2vec::eval::EvalArgs;
+use crate::word2vec::train::TrainArgs;
 
 /// Serve LLM input embeddings and word2vec similarity over HTTP.
 #[derive(Debug, Parser)]
@@ -34,6 +36,10 @@ pub enum Command {
     /// Evaluate a word2vec store on word analogies and word-pair similarities, as gensim's
     /// `evaluate_word_analogies` and `evaluate_word_pairs` do.
     Eval(EvalArgs),
+    /// Train a word2vec store natively, as gensim's Word2Vec does (skip-gram or CBOW).
+    Train(Box<TrainArgs>),
+    /// Generate the bundled demo model directory and word2vec store.
+    DemoModel(DemoArgs),
 }
 
 /// Flags of `embedserve healthcheck`.
@@ -62,6 +68,13 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Healthcheck(args)) => healthcheck(&args),
         Some(Command::Eval(args)) => eval(&args),
+        Some(Command::Train(args)) => report(crate::word2vec::train::run(&args)),
+        Some(Command::DemoModel(args)) => report(crate::demo::generate(&args).map(|()| {
+            format!(
+                "demo model and word2vec store written to {}",
+                args.out.display()
+            )
+        })),
     }
 }
 
@@ -93,6 +106,17 @@ fn eval(args: &EvalArgs) -> ExitCode {
     match crate::word2vec::eval::run(args).and_then(|report| report.render(args.json)) {
         Ok(text) => {
             println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints a finished command's summary, or its error with a non-zero exit.
+fn report<T: std::fmt::Display, E: std::fmt::Display>(outcome: Result<T, E>) -> ExitCode {
+    match outcome {
+        Ok(summary) => {
+            eprintln!("{summary}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

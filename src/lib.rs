@@ -13,11 +13,13 @@
 //! - [`compute`]: bounded execution of CPU work off the async executor.
 //! - [`metrics`]: Prometheus metrics behind `GET /metrics`.
 //! - [`state`], [`startup`]: shared state, binding, loading, graceful shutdown.
+//! - [`demo`]: generation of the bundled demo model and store.
 //! - [`cli`]: the `embedserve` command line.
 
 pub mod cli;
 pub mod compute;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod metrics;

@@ -72,11 +72,12 @@ pub async fn tokenize(
                 .enumerate()
                 .map(|(index, (text, tokens))| describe(index, text, tokens))
                 .collect();
-            JsonBytes::of(&TokenizeResponse {
+            let response = TokenizeResponse {
                 model: &model.name,
                 data,
                 usage,
-            })
+            };
+            Ok(JsonBytes::of(&response)?.with_work(usage.prompt_tokens, texts.len()))
         })
         .await
 }

@@ -4,9 +4,14 @@
 //! - [`store`]: the one reader and writer of the word2vec binary and text formats.
 //! - [`query`]: `most_similar`, `similarity`, `doesnt_match` with gensim's semantics.
 //! - [`eval`]: gensim's analogy and word-pair evaluations (`embedserve eval`).
+//! - [`preprocess`]: gensim's `simple_preprocess`, character for character.
+//! - [`vocab`], [`train`]: native training (`embedserve train`).
 
 pub mod eval;
+pub mod preprocess;
 pub mod query;
 pub mod store;
+pub mod train;
+pub mod vocab;
 
 pub use store::{LoadOptions, StoreFormat, WordVectors};

@@ -4,6 +4,7 @@
 mod common;
 
 mod contract;
+mod demo;
 mod embed;
 mod errors;
 mod health;

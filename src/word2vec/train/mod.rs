@@ -1,0 +1,448 @@
+//! Native word2vec training (`embedserve train`): gensim 4.4.0's `Word2Vec` (skip-gram and CBOW,
+//! negative sampling and hierarchical softmax) on a corpus streamed from disk, multi-threaded
+//! with lock-free updates, writing a store gensim's `KeyedVectors.load_word2vec_format` reads.
+
+mod kernels;
+mod pipeline;
+
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use kernels::{Model, SharedMatrix};
+use pipeline::LoopSettings;
+
+use super::preprocess::{Corpus, CorpusError, Tokenizer};
+use super::store::{StoreError, StoreFormat, write_store};
+use super::vocab::{RawVocab, Vocab, VocabSettings};
+
+/// Output format of the trained store.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// word2vec binary (`save_word2vec_format(binary=True)`).
+    Binary,
+    /// word2vec text (`save_word2vec_format(binary=False)`).
+    Text,
+}
+
+/// Arguments of `embedserve train`, named like gensim's `Word2Vec` parameters, with its defaults.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Corpus: a UTF-8 text file, one sentence or document per line.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the trained vectors (replaced atomically).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Binary)]
+    pub format: OutputFormat,
+    /// The corpus is already tokenized: split lines on whitespace only (gensim's `LineSentence`)
+    /// instead of `gensim.utils.simple_preprocess`.
+    #[arg(long)]
+    pub tokenized: bool,
+    /// Remove accents while preprocessing (`simple_preprocess(deacc=True)`).
+    #[arg(long, conflicts_with = "tokenized")]
+    pub deacc: bool,
+    /// Dimensionality of the word vectors.
+    #[arg(long, default_value_t = 100)]
+    pub vector_size: usize,
+    /// Maximum distance between the current and predicted word within a sentence.
+    #[arg(long, default_value_t = 5)]
+    pub window: usize,
+    /// Ignore all words with total frequency lower than this.
+    #[arg(long, default_value_t = 5)]
+    pub min_count: u64,
+    /// Limit RAM during vocabulary building by pruning the rarest words whenever there are more
+    /// unique words than this (default: no limit).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_vocab_size: Option<u64>,
+    /// Raise `min_count` so that at most this many words are kept (default: no limit).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_final_vocab: Option<u64>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 3)]
+    pub workers: usize,
+    /// Training algorithm: 1 for skip-gram, 0 for CBOW.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub sg: u8,
+    /// 1 for hierarchical softmax; 0 for none (then `negative` must be non-zero).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub hs: u8,
+    /// Number of "noise words" drawn for negative sampling (0: no negative sampling).
+    #[arg(long, default_value_t = 5)]
+    pub negative: usize,
+    /// Exponent shaping the negative-sampling distribution (1: by frequency, 0: uniform).
+    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
+    pub ns_exponent: f64,
+    /// CBOW: 1 to average the context vectors, 0 to sum them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub cbow_mean: u8,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 0.025, allow_negative_numbers = true)]
+    pub alpha: f64,
+    /// Learning rate at the end of training (decays linearly from `alpha`).
+    #[arg(long, default_value_t = 0.0001, allow_negative_numbers = true)]
+    pub min_alpha: f64,
+    /// Threshold for downsampling frequent words (0 disables it).
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    pub sample: f64,
+    /// Passes over the corpus.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Seed of the random number generators (with one worker, runs are reproducible).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Do not print progress.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// Arguments with gensim's defaults for `input` and `output`.
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        TrainArgs {
+            input: input.into(),
+            output: output.into(),
+            format: OutputFormat::Binary,
+            tokenized: false,
+            deacc: false,
+            vector_size: 100,
+            window: 5,
+            min_count: 5,
+            max_vocab_size: None,
+            max_final_vocab: None,
+            workers: 3,
+            sg: 0,
+            hs: 0,
+            negative: 5,
+            ns_exponent: 0.75,
+            cbow_mean: 1,
+            alpha: 0.025,
+            min_alpha: 0.0001,
+            sample: 1e-3,
+            epochs: 5,
+            seed: 1,
+            quiet: false,
+        }
+    }
+}
+
+/// Errors of [`run`].
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A parameter is out of range.
+    #[error("invalid --{flag} {value}: {reason}")]
+    InvalidArgument {
+        /// The flag, without dashes.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The corpus could not be read.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// No word is frequent enough to be kept.
+    #[error(
+        "corpus {}: no word occurs at least {min_count} times ({total_words} words read), nothing to train",
+        path.display()
+    )]
+    EmptyVocabulary {
+        /// The corpus file.
+        path: PathBuf,
+        /// The effective `min_count`.
+        min_count: u64,
+        /// Words in the corpus.
+        total_words: u64,
+    },
+    /// The output file cannot be created.
+    #[error("cannot write output {}: {source}", path.display())]
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a training run did; `Display` is the one-line summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSummary {
+    /// Corpus words processed over all epochs.
+    pub raw_words: u64,
+    /// Words trained on over all epochs (in the vocabulary and not downsampled).
+    pub effective_words: u64,
+    /// Training time in seconds (the epochs, without the vocabulary scan and the output).
+    pub seconds: f64,
+    /// Effective words per second (gensim's figure).
+    pub words_per_second: f64,
+    /// Words in the vocabulary (and the output).
+    pub vocab_size: usize,
+}
+
+impl fmt::Display for TrainSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "trained on {} raw words ({} effective) in {:.2}s, {:.0} effective words/s, vocabulary of {} words",
+            self.raw_words,
+            self.effective_words,
+            self.seconds,
+            self.words_per_second,
+            self.vocab_size
+        )
+    }
+}
+
+/// Trains word vectors on `args.input` and writes them to `args.output`.
+pub fn run(args: &TrainArgs) -> Result<TrainSummary, TrainError> {
+    validate(args)?;
+    check_output_writable(&args.output)?;
+    let tokenizer = if args.tokenized {
+        Tokenizer::Whitespace
+    } else {
+        Tokenizer::SimplePreprocess { deacc: args.deacc }
+    };
+    let corpus = Corpus::new(&args.input, tokenizer);
+    let raw = RawVocab::scan(&corpus, args.max_vocab_size.map(saturating_usize))?;
+    let vocab = Vocab::build(&raw, &vocab_settings(args));
+    if vocab.is_empty() {
+        return Err(TrainError::EmptyVocabulary {
+            path: args.input.clone(),
+            min_count: args.min_count,
+            total_words: raw.total_words(),
+        });
+    }
+    let raw_sentences = raw.sentences();
+    drop(raw);
+    let dim = args.vector_size;
+    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, args.seed), dim);
+    let zeros = || SharedMatrix::new(vec![0.0; vocab.len() * dim], dim);
+    let syn1 = (args.hs == 1).then(zeros);
+    let syn1neg = (args.negative > 0).then(zeros);
+    let exp_table = kernels::exp_table();
+    let model = Model {
+        syn0: &syn0,
+        syn1: syn1.as_ref(),
+        syn1neg: syn1neg.as_ref(),
+        negative: args.negative,
+        cum_table: vocab.cum_table(),
+        huffman: vocab.huffman(),
+        exp_table: &exp_table,
+        cbow_mean: args.cbow_mean == 1,
+    };
+    let settings = loop_settings(args, raw_sentences);
+    let stats = pipeline::run_epochs(&corpus, &vocab, &model, &settings)?;
+    let format = match args.format {
+        OutputFormat::Binary => StoreFormat::Binary,
+        OutputFormat::Text => StoreFormat::Text,
+    };
+    write_store(
+        &args.output,
+        vocab.words(),
+        &syn0.into_values(),
+        dim,
+        format,
+    )?;
+    Ok(TrainSummary {
+        raw_words: stats.raw_words,
+        effective_words: stats.effective_words,
+        seconds: stats.seconds,
+        words_per_second: stats.effective_words as f64 / stats.seconds.max(1e-9),
+        vocab_size: vocab.len(),
+    })
+}
+
+fn saturating_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+fn vocab_settings(args: &TrainArgs) -> VocabSettings {
+    VocabSettings {
+        min_count: args.min_count,
+        max_final_vocab: args.max_final_vocab.map(saturating_usize),
+        sample: args.sample,
+        ns_exponent: args.ns_exponent,
+        hs: args.hs == 1,
+        negative: args.negative > 0,
+    }
+}
+
+fn loop_settings(args: &TrainArgs, sentences_per_epoch: u64) -> LoopSettings {
+    LoopSettings {
+        epochs: args.epochs,
+        alpha: args.alpha,
+        min_alpha: args.min_alpha,
+        sentences_per_epoch,
+        workers: args.workers,
+        window: args.window,
+        sg: args.sg == 1,
+        sample: args.sample > 0.0,
+        seed: args.seed,
+        progress: !args.quiet,
+    }
+}
+
+/// Rejects parameters gensim would reject or silently train nothing with.
+fn validate(args: &TrainArgs) -> Result<(), TrainError> {
+    let invalid = |flag, value: &dyn fmt::Display, reason| {
+        Err(TrainError::InvalidArgument {
+            flag,
+            value: value.to_string(),
+            reason,
+        })
+    };
+    if args.vector_size == 0 {
+        return invalid("vector-size", &args.vector_size, "must be at least 1");
+    }
+    if args.window == 0 {
+        return invalid("window", &args.window, "must be at least 1");
+    }
+    if args.workers == 0 {
+        return invalid("workers", &args.workers, "must be at least 1");
+    }
+    if args.epochs == 0 {
+        return invalid("epochs", &args.epochs, "must be at least 1");
+    }
+    if !(args.alpha.is_finite() && args.alpha > 0.0) {
+        return invalid("alpha", &args.alpha, "must be a positive number");
+    }
+    if !(args.min_alpha.is_finite() && args.min_alpha >= 0.0) {
+        return invalid(
+            "min-alpha",
+            &args.min_alpha,
+            "must be a non-negative number",
+        );
+    }
+    if !(args.sample.is_finite() && args.sample >= 0.0) {
+        return invalid("sample", &args.sample, "must be a non-negative number");
+    }
+    if !args.ns_exponent.is_finite() {
+        return invalid("ns-exponent", &args.ns_exponent, "must be a finite number");
+    }
+    if args.hs == 0 && args.negative == 0 {
+        return invalid(
+            "negative",
+            &args.negative,
+            "must be positive when --hs is 0 (nothing to train)",
+        );
+    }
+    Ok(())
+}
+
+/// Fails before the (possibly long) training when the output cannot be created: its directory
+/// must exist and accept a new file. The probe file is removed at once.
+fn check_output_writable(output: &Path) -> Result<(), TrainError> {
+    let error = |source| TrainError::Output {
+        path: output.to_path_buf(),
+        source,
+    };
+    if output.is_dir() {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
+    let dir = match output.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let probe = dir.join(format!(".embedserve-train-probe.{}", std::process::id()));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(error)?;
+    fs::remove_file(&probe).map_err(error)
+}
+
+/// gensim's `prep_vectors`: uniform in `[-1, 1) / vector_size` (gensim draws with numpy's PCG64;
+/// this draws the same distribution from SplitMix64 seeded with `seed`).
+fn initial_vectors(words: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SplitMix64::new(seed);
+    (0..words * dim)
+        .map(|_| (rng.next_f32() * 2.0 - 1.0) / dim as f32)
+        .collect()
+}
+
+/// SplitMix64 (Steele et al.): a small, fast, well-mixed generator for seeds and initial vectors.
+pub(crate) struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator seeded with `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)` with 24 random bits.
+    fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_reports_words_time_and_rate() {
+        let summary = TrainSummary {
+            raw_words: 2_564_170,
+            effective_words: 1_779_483,
+            seconds: 1.5,
+            words_per_second: 1_186_322.0,
+            vocab_size: 9984,
+        };
+        // bench/train/compare.py parses this line.
+        assert_eq!(
+            summary.to_string(),
+            "trained on 2564170 raw words (1779483 effective) in 1.50s, 1186322 effective words/s, \
+             vocabulary of 9984 words"
+        );
+    }
+
+    #[test]
+    fn validation_names_the_flag() {
+        let mut args = TrainArgs::new("in.txt", "out.bin");
+        assert!(validate(&args).is_ok());
+        args.min_alpha = f64::NAN;
+        let err = validate(&args).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid --min-alpha NaN: must be a non-negative number"
+        );
+        args.min_alpha = 0.0;
+        args.sample = -1.0;
+        assert!(
+            validate(&args)
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid --sample -1")
+        );
+    }
+
+    #[test]
+    fn initial_vectors_are_small_uniform_and_seeded() {
+        let v = initial_vectors(50, 20, 9);
+        assert!(v.iter().all(|x| (-0.05..0.05).contains(x)));
+        let mean = v.iter().sum::<f32>() / v.len() as f32;
+        assert!(mean.abs() < 0.005, "{mean}");
+        assert_eq!(v, initial_vectors(50, 20, 9));
+        assert_ne!(v, initial_vectors(50, 20, 10));
+    }
+}
