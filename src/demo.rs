@@ -205,9 +205,9 @@ pub fn corpus(count: usize, seed: u64) -> Vec<String> {
 
 fn category_sentence(rng: &mut Lcg) -> String {
     let (_, members, templates) = rng.pick(CATEGORIES);
-    let mut sentence = (*rng.pick(*templates)).to_owned();
+    let mut sentence = (*rng.pick(templates)).to_owned();
     while sentence.contains("{}") {
-        let word: &str = *rng.pick(members);
+        let word = rng.pick(members);
         sentence = sentence.replacen("{}", word, 1);
     }
     sentence
