@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_batch_size: usize,
     /// Largest number of tokens in one input.
     pub max_tokens_per_input: usize,
+    /// Largest number of tokens in one request, all inputs together (bounds response memory).
+    pub max_batch_tokens: usize,
     /// Largest `topn` of a similarity query.
     pub max_topn: usize,
     /// Requests admitted at once; more are refused with 429.
@@ -76,6 +78,7 @@ impl Default for Settings {
             body_limit_bytes: 2 * 1024 * 1024,
             max_batch_size: 64,
             max_tokens_per_input: 8192,
+            max_batch_tokens: 16384,
             max_topn: 1000,
             max_concurrent_requests: 128,
             compute_threads: 0,
@@ -163,6 +166,10 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBEDSERVE_MAX_TOKENS_PER_INPUT", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens_per_input: Option<usize>,
+    /// Largest number of tokens in one request, all inputs together [default: 16384].
+    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_TOKENS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_tokens: Option<usize>,
     /// Largest `topn` of a similarity query [default: 1000].
     #[arg(long, env = "EMBEDSERVE_MAX_TOPN", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,6 +279,7 @@ impl Settings {
             ("body_limit_bytes", self.body_limit_bytes),
             ("max_batch_size", self.max_batch_size),
             ("max_tokens_per_input", self.max_tokens_per_input),
+            ("max_batch_tokens", self.max_batch_tokens),
             ("max_topn", self.max_topn),
             ("max_concurrent_requests", self.max_concurrent_requests),
         ];

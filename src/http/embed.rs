@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::Json;
 use super::tokenize::{TokenizeOptions, tokenize_texts};
-use super::{JsonBytes, Texts, Usage, check_batch};
+use super::{JsonBytes, Texts, Usage, check_batch, check_total_tokens};
 use crate::error::AppError;
 use crate::model::EmbeddingModel;
 use crate::model::pooling::{Pooling, l2_normalize, pool};
@@ -183,7 +183,7 @@ pub fn check_token_ids(
     };
     let field = options.field;
     check_batch(batch.len(), max_batch, field)?;
-    batch
+    let prepared = batch
         .into_iter()
         .enumerate()
         .map(|(i, mut ids)| {
@@ -221,7 +221,10 @@ pub fn check_token_ids(
             }
             Ok(PreparedInput { ids, tokens: None })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = prepared.iter().map(|input| input.ids.len()).sum();
+    check_total_tokens(total, options.max_total_tokens, field)?;
+    Ok(prepared)
 }
 
 fn embed_one(

@@ -203,6 +203,17 @@ impl Usage {
     }
 }
 
+/// Checks that a request's inputs hold at most `max` tokens in all (`max_batch_tokens`).
+pub fn check_total_tokens(total: usize, max: usize, param: &str) -> Result<(), AppError> {
+    if total > max {
+        return Err(AppError::validation(
+            param,
+            format!("the request has {total} tokens in all; the limit is {max} (max_batch_tokens)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a batch: at least one input, at most `max`.
 pub fn check_batch(len: usize, max: usize, param: &str) -> Result<(), AppError> {
     if len == 0 {

@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::extract::Json;
-use super::{JsonBytes, Texts, Usage, check_batch};
+use super::{JsonBytes, Texts, Usage, check_batch, check_total_tokens};
 use crate::error::AppError;
 use crate::model::{CharIndex, EmbeddingModel, Tokenized};
 use crate::state::AppState;
@@ -113,6 +113,8 @@ pub struct TokenizeOptions {
     pub truncate: bool,
     /// `max_tokens_per_input`.
     pub max_tokens: usize,
+    /// `max_batch_tokens`.
+    pub max_total_tokens: usize,
     /// The request field holding the texts, for error messages (`inputs`, or `input` on /v1).
     pub field: &'static str,
 }
@@ -124,18 +126,20 @@ impl TokenizeOptions {
             add_special_tokens,
             truncate,
             max_tokens: state.settings().max_tokens_per_input,
+            max_total_tokens: state.settings().max_batch_tokens,
             field: "inputs",
         }
     }
 }
 
-/// Tokenizes every text, enforcing (or truncating to) the per-input token limit.
+/// Tokenizes every text, enforcing (or truncating to) the per-input token limit and the
+/// per-request token limit.
 pub fn tokenize_texts(
     model: &EmbeddingModel,
     texts: &[String],
     options: TokenizeOptions,
 ) -> Result<Vec<Tokenized>, AppError> {
-    texts
+    let tokenized = texts
         .iter()
         .enumerate()
         .map(|(index, text)| {
@@ -160,5 +164,8 @@ pub fn tokenize_texts(
             }
             Ok(tokenized)
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = tokenized.iter().map(Tokenized::len).sum();
+    check_total_tokens(total, options.max_total_tokens, options.field)?;
+    Ok(tokenized)
 }

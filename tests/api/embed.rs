@@ -156,6 +156,7 @@ async fn invalid_inputs_name_the_field_and_index() {
     let app = spawn_app_with(&ModelSpec::default(), |s| {
         s.max_batch_size = 2;
         s.max_tokens_per_input = 4;
+        s.max_batch_tokens = 6;
     })
     .await;
     let cases = [
@@ -183,6 +184,11 @@ async fn invalid_inputs_name_the_field_and_index() {
         ),
         (json!({"inputs": "dog", "colour": "blue"}), "colour"),
         (json!({"input_ids": [-1]}), "input_ids"),
+        (json!({"input_ids": [[1, 2, 3, 4], [5, 6, 7]]}), "input_ids"),
+        (
+            json!({"inputs": ["the quick brown fox", "the lazy dog"]}),
+            "inputs",
+        ),
     ];
     for (body, param) in cases {
         let reply = app.post("/embed", &body).await;

@@ -58,7 +58,11 @@ async fn body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn load_is_shed_with_429_and_retry_after() {
-    let app = spawn_app_with(&Default::default(), |s| s.max_concurrent_requests = 1).await;
+    let app = spawn_app_with(&Default::default(), |s| {
+        s.max_concurrent_requests = 1;
+        s.max_batch_tokens = 1 << 20;
+    })
+    .await;
     // Many concurrent large requests against one admission slot: some must be shed.
     let body =
         json!({"inputs": vec!["the quick brown fox jumps over the lazy dog ".repeat(50); 64]});

@@ -1,8 +1,10 @@
-//! word2vec: stores, gensim-exact queries and evaluation.
+//! word2vec: stores, gensim-exact queries, evaluation, preprocessing and native training.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod eval;
+mod preprocess;
 mod query;
 mod store;
+mod train;
