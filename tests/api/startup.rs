@@ -88,10 +88,7 @@ fn resident_kib(pid: u32) -> u64 {
 fn a_qwen_sized_matrix_is_mapped_not_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (rows, cols) = write_qwen_sized(dir.path());
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        probe.local_addr().expect("addr").port()
-    };
+    let port = free_port();
     let mut child = embedserve()
         .arg("--model-dir")
         .arg(dir.path())
@@ -99,18 +96,7 @@ fn a_qwen_sized_matrix_is_mapped_not_read() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    let started = Instant::now();
-    let ready = loop {
-        let status = Command::new(env!("CARGO_BIN_EXE_embedserve"))
-            .args(["healthcheck", "--addr", &format!("127.0.0.1:{port}")])
-            .stderr(Stdio::null())
-            .status()
-            .expect("healthcheck runs");
-        if status.success() || started.elapsed() > Duration::from_secs(30) {
-            break status.success();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let became_ready = wait_ready(port);
     if let Ok(Some(status)) = child.try_wait() {
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
@@ -120,10 +106,68 @@ fn a_qwen_sized_matrix_is_mapped_not_read() {
     let rss = resident_kib(child.id());
     child.kill().expect("kill");
     let _ = child.wait();
-    assert!(ready, "the server did not become ready");
+    assert!(became_ready, "the server did not become ready");
     let matrix_kib = (rows * cols * 2 / 1024) as u64;
     assert!(
         rss < matrix_kib / 8,
         "resident {rss} KiB after load; the matrix is {matrix_kib} KiB"
     );
+}
+
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    probe.local_addr().expect("addr").port()
+}
+
+fn ready(port: u16) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_embedserve"))
+        .args(["healthcheck", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .status()
+        .expect("healthcheck runs")
+        .success()
+}
+
+/// Polls readiness for up to 30 s.
+fn wait_ready(port: u16) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if ready(port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sigterm_drains_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_model_dir(dir.path(), &ModelSpec::default());
+    let port = free_port();
+    let mut child = embedserve()
+        .arg("--model-dir")
+        .arg(dir.path())
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--drain-timeout-secs",
+            "5",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    assert!(wait_ready(port), "never became ready");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("exits");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
+        .expect("stderr");
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(stderr.contains("shutdown requested"), "{stderr}");
+    assert!(!ready(port), "the port is closed after shutdown");
 }
