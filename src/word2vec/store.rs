@@ -75,7 +75,7 @@ pub enum Problem {
     TruncatedVector {
         /// The word whose vector is cut short.
         word: String,
-        /// Bytes a full vector takes (`dim * 4`).
+        /// Bytes a full vector takes (`dim * 4`, saturating at `usize::MAX`).
         needed: usize,
         /// Bytes left in the file.
         available: usize,
@@ -541,9 +541,10 @@ const TEXT_LINES_PER_TASK: usize = 4096;
 impl BodyReader<'_> {
     /// Binary records: `word` (after any newlines), a space, `dim` little-endian f32.
     fn binary(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
-        let vector_bytes = self.dim * 4;
+        // Saturating: a dimension too large to address cannot fit, and fails as truncated below.
+        let vector_bytes = self.dim.saturating_mul(4);
         // A lying header must not make us reserve more than the file could hold.
-        let max_records = self.body.len() / (vector_bytes + 2);
+        let max_records = self.body.len() / vector_bytes.saturating_add(2);
         let mut words = Vec::with_capacity(self.wanted.min(max_records));
         let mut vectors = Vec::with_capacity(self.wanted.min(max_records) * self.dim);
         let mut seen = HashMap::with_capacity(words.capacity());
@@ -581,7 +582,8 @@ impl BodyReader<'_> {
 
     /// Text lines: `word v1 … vdim`, parsed in parallel blocks.
     fn text(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
-        let mut lines = Vec::with_capacity(self.wanted.min(self.body.len() / (2 * self.dim + 2)));
+        let shortest_line = self.dim.saturating_mul(2).saturating_add(2);
+        let mut lines = Vec::with_capacity(self.wanted.min(self.body.len() / shortest_line));
         let mut pos = 0;
         while lines.len() < self.wanted && pos < self.body.len() {
             let len = self.body[pos..]
@@ -610,11 +612,13 @@ impl BodyReader<'_> {
                     .collect()
             })
             .collect();
+        // Every line parsed, so the file really holds `lines.len() * dim` values.
+        let blocks = blocks.into_iter().collect::<Result<Vec<_>, _>>()?;
         let mut words = Vec::with_capacity(lines.len());
         let mut vectors = Vec::with_capacity(lines.len() * self.dim);
         let mut seen = HashMap::with_capacity(lines.len());
         for block in blocks {
-            for (word, values) in block? {
+            for (word, values) in block {
                 if claim_word(&mut seen, &word, words.len()) {
                     vectors.extend_from_slice(&values);
                     words.push(word);
@@ -687,7 +691,8 @@ fn parse_text_line(line: &[u8], dim: usize, lossy: bool) -> Result<TextRecord, P
         None => (line, &[][..]),
     };
     let word = decode_word(word, lossy)?;
-    let mut values = Vec::with_capacity(dim);
+    // A line holds at most one value per two bytes, whatever the header claims.
+    let mut values = Vec::with_capacity(dim.min(rest.len() / 2 + 1));
     let mut found = 0;
     for token in rest
         .split(u8::is_ascii_whitespace)

@@ -4,6 +4,7 @@
 mod common;
 
 mod eval;
+mod fuzz_regressions;
 mod preprocess;
 mod query;
 mod store;
