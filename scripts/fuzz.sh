@@ -10,7 +10,7 @@
 # The corpus grows in fuzz/corpus/<target> (gitignored), started from fuzz/seeds/<target>;
 # crashing inputs land in fuzz/artifacts/<target>/ and make the script exit 1 after all targets
 # ran. Copy one worth keeping to fuzz/regressions/<target>/ and add it to
-# tests/model/fuzz_regressions.rs. Per-target logs and final stats: fuzz/logs/<target>.log.
+# tests/word2vec/fuzz_regressions.rs. Per-target logs and final stats: fuzz/logs/<target>.log.
 #
 # Toolchain: stable Rust with RUSTC_BOOTSTRAP=1 unlocks the nightly flags cargo-fuzz passes.
 # environment:
