@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 
@@ -88,6 +89,13 @@ impl Application {
             failure.clone(),
             stopping.clone(),
         );
+        // Responses go out in one write per request: Nagle's algorithm would only add a delayed-ACK
+        // stall to each small response on a keep-alive connection.
+        let listener = listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {e}");
+            }
+        });
         let server =
             axum::serve(listener, crate::http::app(state.clone())).with_graceful_shutdown(signal);
         let drain = state.settings().drain_timeout();

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::extract::Json;
+use super::extract::{Json, present};
 use super::tokenize::{TokenizeOptions, tokenize_texts};
 use super::{JsonBytes, Texts, Usage, check_batch, check_total_tokens};
 use crate::error::AppError;
@@ -19,8 +19,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct EmbedRequest {
     /// A text or a list of texts, tokenized by the model's tokenizer.
+    #[serde(default, deserialize_with = "present")]
     pub inputs: Option<Texts>,
     /// Token ids: one list, or a list of lists.
+    #[serde(default, deserialize_with = "present")]
     pub input_ids: Option<TokenIds>,
     /// Add the model's special tokens when tokenizing.
     #[serde(default)]

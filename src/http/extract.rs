@@ -97,6 +97,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Deserializes an optional field that, when present, must hold a value: `null` is refused as a
+/// wrong type (422 naming the field) instead of being read as absent. Use with
+/// `#[serde(default, deserialize_with = "present")]`; a missing field stays `None`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// serde_path_to_error prints the root as `.`; a person reads "body".
 fn field_name(path: &str) -> String {
     if path == "." {

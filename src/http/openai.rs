@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::embed::{
     Encoded, EncodingFormat, PreparedInput, TokenIds, check_token_ids, encode_vector, prepare_texts,
 };
-use super::extract::Json;
+use super::extract::{Json, present};
 use super::tokenize::TokenizeOptions;
 use super::{JsonBytes, Usage};
 use crate::error::AppError;
@@ -29,7 +29,14 @@ pub struct EmbeddingsRequest {
     #[serde(default)]
     pub encoding_format: EncodingFormat,
     /// Keep the first N values, then normalise.
+    #[serde(default, deserialize_with = "present")]
     pub dimensions: Option<usize>,
+    /// The client's model name: must be a string, not enforced.
+    #[serde(default, rename = "model", deserialize_with = "present")]
+    pub _model: Option<String>,
+    /// OpenAI's end-user id: must be a string, ignored.
+    #[serde(default, rename = "user", deserialize_with = "present")]
+    pub _user: Option<String>,
 }
 
 /// The forms OpenAI accepts for `input`.

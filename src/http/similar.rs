@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::{RawQuery, State};
 use serde::{Deserialize, Serialize};
 
-use super::extract::Json;
+use super::extract::{Json, present};
 use super::{JsonBytes, Texts};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,15 +18,20 @@ use crate::word2vec::query::{Neighbor, QueryError, SearchOptions};
 #[serde(deny_unknown_fields)]
 pub struct SimilarRequest {
     /// Words pulling the query towards them.
+    #[serde(default, deserialize_with = "present")]
     pub positive: Option<Texts>,
     /// Words pushing the query away.
+    #[serde(default, deserialize_with = "present")]
     pub negative: Option<Texts>,
     /// A raw query vector instead of words (gensim `similar_by_vector`); read as f64 so values
     /// beyond f32's range are refused as non-finite rather than as bad JSON.
+    #[serde(default, deserialize_with = "present")]
     pub vector: Option<Vec<f64>>,
     /// Number of results; default 10.
+    #[serde(default, deserialize_with = "present")]
     pub topn: Option<usize>,
     /// Search only the first N words of the store (the most frequent).
+    #[serde(default, deserialize_with = "present")]
     pub restrict_vocab: Option<usize>,
 }
 
@@ -207,6 +212,9 @@ pub async fn doesnt_match(
 ) -> Result<JsonBytes, AppError> {
     let mut params = Params::parse(query.as_deref(), &["words"])?;
     let words = params.words("words");
+    if words.is_empty() {
+        return Err(AppError::validation("words", "give at least one word"));
+    }
     let worker_state = state.clone();
     state
         .compute()

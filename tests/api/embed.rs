@@ -184,6 +184,7 @@ async fn invalid_inputs_name_the_field_and_index() {
         ),
         (json!({"inputs": "dog", "colour": "blue"}), "colour"),
         (json!({"input_ids": [-1]}), "input_ids"),
+        (json!({"inputs": "dog", "input_ids": null}), "input_ids"),
         (json!({"input_ids": [[1, 2, 3, 4], [5, 6, 7]]}), "input_ids"),
         (
             json!({"inputs": ["the quick brown fox", "the lazy dog"]}),

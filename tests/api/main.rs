@@ -9,6 +9,7 @@ mod embed;
 mod errors;
 mod health;
 mod helpers;
+mod openai_sdk;
 mod production;
 mod similar;
 mod startup;

@@ -115,7 +115,11 @@ fn check_reply(name: &str, recording: &Recording, reply: &Reply) {
     assert_eq!(reply.status, 200, "{name}: {}", reply.body);
     let body = &reply.body;
     assert_eq!(body["object"], "list", "{name}: {body}");
-    assert_eq!(body["model"], recording.expected.model_dir.as_str(), "{name}");
+    assert_eq!(
+        body["model"],
+        recording.expected.model_dir.as_str(),
+        "{name}"
+    );
     assert_eq!(
         body["usage"]["prompt_tokens"], recording.expected.prompt_tokens,
         "{name}: {body}"
@@ -133,8 +137,15 @@ fn check_reply(name: &str, recording: &Recording, reply: &Reply) {
             .zip(expected)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        assert!(worst <= TOLERANCE, "{context}: differs from numpy by {worst}");
-        let norm = got.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+        assert!(
+            worst <= TOLERANCE,
+            "{context}: differs from numpy by {worst}"
+        );
+        let norm = got
+            .iter()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            .sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "{context}: norm {norm}");
     }
 }
@@ -158,10 +169,19 @@ async fn recorded_sdk_requests_decode_to_the_numpy_vectors() {
     })
     .await;
     for (path, recording) in &recordings {
-        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let model = &recording.expected.model_dir;
-        assert_eq!(model, &recordings[0].1.expected.model_dir, "{name}: one model for all");
+        assert_eq!(
+            model, &recordings[0].1.expected.model_dir,
+            "{name}: one model for all"
+        );
         let reply = replay(&app, &recording.request).await;
-        check_reply(&format!("{name} ({})", recording.description), recording, &reply);
+        check_reply(
+            &format!("{name} ({})", recording.description),
+            recording,
+            &reply,
+        );
     }
 }
