@@ -14,6 +14,7 @@
 //! - [`metrics`]: Prometheus metrics behind `GET /metrics`.
 //! - [`state`], [`startup`]: shared state, binding, loading, graceful shutdown.
 //! - [`demo`]: generation of the bundled demo model and store.
+//! - [`vector`]: vector arithmetic shared by both.
 //! - [`cli`]: the `embedserve` command line.
 
 pub mod cli;
@@ -26,4 +27,5 @@ pub mod metrics;
 pub mod model;
 pub mod startup;
 pub mod state;
+pub mod vector;
 pub mod word2vec;

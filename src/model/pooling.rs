@@ -3,6 +3,8 @@
 use ndarray::{Array1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
+pub use crate::vector::l2_normalize;
+
 /// How token rows become the response vectors.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,20 +35,6 @@ pub fn pool(rows: ArrayView2<'_, f32>, pooling: Pooling) -> Array1<f32> {
     }
 }
 
-/// Scales `vector` to unit L2 norm in place; a zero vector stays zero.
-pub fn l2_normalize(vector: &mut [f32]) {
-    let norm = vector
-        .iter()
-        .map(|&v| f64::from(v) * f64::from(v))
-        .sum::<f64>()
-        .sqrt();
-    if norm > 0.0 {
-        for value in vector.iter_mut() {
-            *value = (f64::from(*value) / norm) as f32;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,15 +48,5 @@ mod tests {
             array![2.0f32, -3.0, 0.375]
         );
         assert_eq!(pool(rows.view(), Pooling::Max), array![3.0f32, -2.0, 0.5]);
-    }
-
-    #[test]
-    fn normalisation_gives_unit_length_and_keeps_zero() {
-        let mut v = [3.0f32, 4.0];
-        l2_normalize(&mut v);
-        assert_eq!(v, [0.6, 0.8]);
-        let mut zero = [0.0f32; 3];
-        l2_normalize(&mut zero);
-        assert_eq!(zero, [0.0; 3]);
     }
 }

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::store::WordVectors;
+use crate::vector::l2_normalize as normalise;
 
 /// Errors of a query; each maps to one HTTP status.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -261,18 +262,6 @@ fn check_topn(options: &SearchOptions) -> Result<(), QueryError> {
         return Err(QueryError::InvalidTopn);
     }
     Ok(())
-}
-
-/// Scales `vector` to unit length in place (gensim `matutils.unitvec`); a zero vector is unchanged.
-pub(crate) fn normalise(vector: &mut [f32]) {
-    let norm = vector
-        .iter()
-        .map(|&v| f64::from(v) * f64::from(v))
-        .sum::<f64>()
-        .sqrt() as f32;
-    if norm > 0.0 {
-        vector.iter_mut().for_each(|v| *v /= norm);
-    }
 }
 
 /// Independent partial sums in the dot product: enough to fill the vector units' pipelines and

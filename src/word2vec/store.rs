@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
+use crate::vector::l2_normalize;
+
 /// Format of a word2vec store on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreFormat {
@@ -434,21 +436,10 @@ fn claim_word(seen: &mut HashMap<String, usize>, word: &str, next: usize) -> boo
 /// Each row divided by its Euclidean length (gensim's `get_normed_vectors`); zero rows stay zero.
 fn normalise_rows(vectors: &[f32], dim: usize) -> Vec<f32> {
     let mut unit = vectors.to_vec();
-    let normalise = |row: &mut [f32]| {
-        // Summing in f64 keeps the length accurate to f32 precision for any dimension.
-        let norm = row
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            .sqrt() as f32;
-        if norm > 0.0 {
-            row.iter_mut().for_each(|v| *v /= norm);
-        }
-    };
     if vectors.len() / dim >= PARALLEL_NORMALISE_ROWS {
-        unit.par_chunks_mut(dim).for_each(normalise);
+        unit.par_chunks_mut(dim).for_each(l2_normalize);
     } else {
-        unit.chunks_mut(dim).for_each(normalise);
+        unit.chunks_mut(dim).for_each(l2_normalize);
     }
     unit
 }

@@ -33,6 +33,29 @@ fn malformed(result: Result<WordVectors, StoreError>) -> (Location, Problem) {
     }
 }
 
+/// Every row of finite values has a unit vector of length 1 (or 0 for a zero row), however
+/// extreme its values: huge ones overflow f32 squares, subnormal ones lose f32 digits.
+fn assert_unit_rows(store: &WordVectors, file: &Path) {
+    for i in 0..store.len() {
+        let (raw, unit) = (
+            store.vector(i).expect("row"),
+            store.unit_vector(i).expect("unit row"),
+        );
+        if raw.iter().all(|v| v.is_finite()) {
+            let length = unit
+                .iter()
+                .map(|&v| f64::from(v).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                length == 0.0 || (length - 1.0).abs() < 1e-5,
+                "row {i} of {}: length {length}",
+                file.display()
+            );
+        }
+    }
+}
+
 fn forced(format: StoreFormat) -> LoadOptions {
     LoadOptions {
         format: Some(format),
@@ -55,7 +78,10 @@ fn every_saved_crash_input_loads_or_names_the_file() {
         let (options, store) =
             inputs::store_input(&data).expect("saved inputs have two flag bytes");
         match load(dir.path(), store, &options) {
-            (_, Ok(loaded)) => assert!(loaded.dim() > 0, "{}", file.display()),
+            (_, Ok(loaded)) => {
+                assert!(loaded.dim() > 0, "{}", file.display());
+                assert_unit_rows(&loaded, &file);
+            }
             (path, Err(StoreError::Malformed { path: named, .. })) => {
                 assert_eq!(named, path, "{}", file.display());
             }
