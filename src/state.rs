@@ -60,6 +60,16 @@ impl AppState {
         &self.shared.compute
     }
 
+    /// Runs `work` on the compute pool (see [`ComputePool::run`]) with this state at hand.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+    {
+        let state = self.clone();
+        self.compute().run(move || work(&state)).await
+    }
+
     /// Installs the loaded resources; the service becomes ready. Later calls are ignored.
     pub fn set_loaded(&self, resources: Resources) {
         if self.shared.resources.set(resources).is_err() {

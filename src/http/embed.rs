@@ -97,12 +97,10 @@ pub async fn embed(
     State(state): State<AppState>,
     Json(request): Json<EmbedRequest>,
 ) -> Result<JsonBytes, AppError> {
-    let worker_state = state.clone();
     state
-        .compute()
-        .run(move || {
+        .run(move |worker_state| {
             let model = worker_state.model()?;
-            let inputs = prepare_inputs(&worker_state, model, &request)?;
+            let inputs = prepare_inputs(worker_state, model, &request)?;
             let usage = Usage::of(inputs.iter().map(|input| input.ids.len()).sum());
             let count = inputs.len();
             let data = inputs

@@ -73,13 +73,11 @@ pub async fn embeddings(
     State(state): State<AppState>,
     Json(request): Json<EmbeddingsRequest>,
 ) -> Result<JsonBytes, AppError> {
-    let worker_state = state.clone();
     state
-        .compute()
-        .run(move || {
+        .run(move |worker_state| {
             let model = worker_state.model()?;
             let dimensions = check_dimensions(request.dimensions, model.dimension())?;
-            let inputs = prepare(&worker_state, model, request.input)?;
+            let inputs = prepare(worker_state, model, request.input)?;
             let tokens = inputs.iter().map(|input| input.ids.len()).sum();
             let count = inputs.len();
             let data = inputs

@@ -131,10 +131,8 @@ async fn run_search(
     query: Query,
     options: SearchOptions,
 ) -> Result<JsonBytes, AppError> {
-    let worker_state = state.clone();
     state
-        .compute()
-        .run(move || {
+        .run(move |worker_state| {
             let store = worker_state.store()?;
             let neighbors = match &query {
                 Query::Words { positive, negative } => {
@@ -215,10 +213,8 @@ pub async fn doesnt_match(
     if words.is_empty() {
         return Err(AppError::validation("words", "give at least one word"));
     }
-    let worker_state = state.clone();
     state
-        .compute()
-        .run(move || {
+        .run(move |worker_state| {
             let store = worker_state.store()?;
             let word = store.doesnt_match(&words).map_err(query_error)?;
             respond(store, vec![Odd { index: 0, word }])

@@ -54,13 +54,11 @@ pub async fn tokenize(
 ) -> Result<JsonBytes, AppError> {
     let texts = request.inputs.into_vec();
     check_batch(texts.len(), state.settings().max_batch_size, "inputs")?;
-    let worker_state = state.clone();
     state
-        .compute()
-        .run(move || {
+        .run(move |worker_state| {
             let model = worker_state.model()?;
             let options = TokenizeOptions::from_settings(
-                &worker_state,
+                worker_state,
                 request.add_special_tokens,
                 request.truncate,
             );

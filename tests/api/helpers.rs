@@ -100,25 +100,28 @@ pub fn write_planted_store(path: &std::path::Path) {
 impl TestApp {
     /// POSTs `body` as JSON to `path`.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent");
-        Reply::read(response).await
+        self.send(self.client.post(self.url(path)).json(body)).await
     }
 
     /// GETs `path`.
     pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    /// GETs `path` and returns the body as text (YAML, HTML, metrics).
+    pub async fn text(&self, path: &str) -> String {
         let response = self
             .client
-            .get(format!("{}{path}", self.address))
+            .get(self.url(path))
             .send()
             .await
             .expect("request sent");
-        Reply::read(response).await
+        response.text().await.expect("a text body")
+    }
+
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
     }
 
     /// Sends a prepared request.

@@ -239,15 +239,7 @@ async fn cors_preflight_compression_and_request_ids() {
 #[tokio::test]
 async fn the_contract_and_docs_are_served() {
     let app = spawn_app().await;
-    let yaml = app
-        .client
-        .get(format!("{}/openapi.yaml", app.address))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
+    let yaml = app.text("/openapi.yaml").await;
     assert_eq!(
         yaml,
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
@@ -255,15 +247,7 @@ async fn the_contract_and_docs_are_served() {
     );
     let json: Value = app.get("/openapi.json").await.body;
     assert_eq!(json["openapi"], "3.1.0");
-    let page = app
-        .client
-        .get(format!("{}/docs", app.address))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
+    let page = app.text("/docs").await;
     assert!(
         page.contains("/openapi.json") && !page.contains("http://") && !page.contains("https://"),
         "offline page"
