@@ -97,14 +97,19 @@ fn most_similar_matches_the_shared_reference() {
             )
             .unwrap();
         assert_matches(&ours, &analogy["result"], "analogy");
-        for case in reference["similarity"].as_array().unwrap() {
-            let (a, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap());
-            let got = store.similarity(a, b).unwrap();
-            assert!(
-                (got - case[2].as_f64().unwrap() as f32).abs() < 1e-5,
-                "similarity({a}, {b})"
-            );
-        }
+        assert_similarities(&store, &reference["similarity"]);
+    }
+}
+
+/// gensim's `similarity(a, b)` for each `[a, b, score]` case, within 1e-5.
+fn assert_similarities(store: &WordVectors, cases: &Value) {
+    for case in cases.as_array().unwrap() {
+        let (a, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap());
+        let got = store.similarity(a, b).unwrap();
+        assert!(
+            (got - case[2].as_f64().unwrap() as f32).abs() < 1e-5,
+            "similarity({a}, {b})"
+        );
     }
 }
 
@@ -149,14 +154,7 @@ fn queries_match_extra_gensim_cases() {
             "{words:?}"
         );
     }
-    for case in reference["similarity"].as_array().unwrap() {
-        let (a, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap());
-        let got = store.similarity(a, b).unwrap();
-        assert!(
-            (got - case[2].as_f64().unwrap() as f32).abs() < 1e-5,
-            "similarity({a}, {b})"
-        );
-    }
+    assert_similarities(&store, &reference["similarity"]);
 }
 
 #[test]
