@@ -9,6 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::input::InputError;
+use crate::word2vec::query::QueryError;
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -110,6 +113,38 @@ impl AppError {
             Self::UnknownWord(_) => Some("word"),
             _ => None,
         }
+    }
+}
+
+impl From<InputError> for AppError {
+    fn from(error: InputError) -> Self {
+        Self::Validation {
+            param: error.param,
+            message: error.message,
+        }
+    }
+}
+
+impl From<QueryError> for AppError {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::UnknownWord(word) => Self::UnknownWord(word),
+            QueryError::EmptyQuery => {
+                Self::validation("positive", "give at least one positive or negative word")
+            }
+            QueryError::InvalidTopn => Self::validation("topn", "topn must be at least 1"),
+            QueryError::DimensionMismatch { .. } => Self::validation("vector", error.to_string()),
+            QueryError::NonFiniteVector { index } => {
+                Self::validation(format!("vector[{index}]"), error.to_string())
+            }
+        }
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    /// Serializing a response of plain data cannot fail in practice; if it does, it is a bug.
+    fn from(error: serde_json::Error) -> Self {
+        Self::Internal(format!("cannot serialize the response: {error}"))
     }
 }
 

@@ -34,6 +34,9 @@ pub enum StartupError {
     /// The word2vec store could not be loaded.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// Loading panicked: a bug, reported instead of a silent hang in "not ready".
+    #[error("loading the model or store failed unexpectedly: {0}")]
+    LoaderPanicked(String),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -128,10 +131,7 @@ fn spawn_loading(state: AppState, failed: oneshot::Sender<StartupError>) {
                 let _ = failed.send(error);
             }
             Err(join) => {
-                let _ = failed.send(
-                    LoadError::new(std::path::Path::new("loader"), format!("panicked: {join}"))
-                        .into(),
-                );
+                let _ = failed.send(StartupError::LoaderPanicked(join.to_string()));
             }
         }
     });

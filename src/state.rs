@@ -61,7 +61,7 @@ impl AppState {
     }
 
     /// Runs `work` on the compute pool (see [`ComputePool::run`]) with this state at hand.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    pub async fn run_blocking<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,

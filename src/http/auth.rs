@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// Middleware: when keys are configured, refuses requests without a valid one (401), except
 /// health, metrics and the contract unless `auth_protects_health` is set.
-pub async fn require_api_key(
+pub(super) async fn require_api_key(
     State(state): State<AppState>,
     request: Request,
     next: Next,

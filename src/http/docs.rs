@@ -14,7 +14,7 @@ const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 const DOCS_PAGE: &str = include_str!("assets/docs.html");
 
 /// `GET /openapi.yaml`.
-pub async fn openapi_yaml() -> Response {
+pub(super) async fn openapi_yaml() -> Response {
     let mut response = OPENAPI_YAML.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -24,7 +24,7 @@ pub async fn openapi_yaml() -> Response {
 }
 
 /// `GET /openapi.json`: the same document as JSON, converted once.
-pub async fn openapi_json() -> Result<JsonBytes, AppError> {
+pub(super) async fn openapi_json() -> Result<JsonBytes, AppError> {
     static JSON: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
     let converted = JSON.get_or_init(|| {
         serde_yaml_ng::from_str::<serde_json::Value>(OPENAPI_YAML)
@@ -40,6 +40,6 @@ pub async fn openapi_json() -> Result<JsonBytes, AppError> {
 }
 
 /// `GET /docs`: a page rendering `/openapi.json`.
-pub async fn page() -> Html<&'static str> {
+pub(super) async fn page() -> Html<&'static str> {
     Html(DOCS_PAGE)
 }

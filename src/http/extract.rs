@@ -1,9 +1,10 @@
 //! Request extractors whose rejections are [`AppError`]s, so malformed bodies and query strings
 //! get the same JSON error body as every other failure.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -75,32 +76,93 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// A query string deserialized into `T`; values of the wrong type are 422 naming the parameter.
-#[derive(Debug, Clone)]
-pub struct Query<T>(pub T);
+/// Query-string parameters, allowing repeated keys (`positive=a&positive=b`).
+pub struct QueryParams {
+    values: BTreeMap<String, Vec<String>>,
+}
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
-    type Rejection = AppError;
+impl QueryParams {
+    /// Parses `query`, refusing parameters not in `known` so typos (`top_n`) are not ignored.
+    pub fn parse(query: Option<&str>, known: &[&str]) -> Result<Self, AppError> {
+        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            if !known.contains(&key.as_ref()) {
+                return Err(AppError::validation(
+                    key.as_ref(),
+                    format!("unknown parameter {key:?}; expected one of {known:?}"),
+                ));
+            }
+            values
+                .entry(key.into_owned())
+                .or_default()
+                .push(value.into_owned());
+        }
+        Ok(Self { values })
+    }
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|e| {
-                AppError::validation(
-                    field_name(&e.path().to_string()),
-                    e.into_inner().to_string(),
-                )
+    /// Every word given for `key`, splitting comma lists and dropping empty items.
+    pub fn words(&mut self, key: &str) -> Vec<String> {
+        self.values
+            .remove(key)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|word| !word.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The single value of `key`.
+    pub fn single(&mut self, key: &str) -> Result<Option<String>, AppError> {
+        match self.values.remove(key).as_deref() {
+            None => Ok(None),
+            Some([value]) => Ok(Some(value.clone())),
+            Some(_) => Err(AppError::validation(
+                key,
+                format!("{key} must be given once"),
+            )),
+        }
+    }
+
+    /// The single, non-empty value of `key`.
+    pub fn required(&mut self, key: &str) -> Result<String, AppError> {
+        self.single(key)?
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| AppError::validation(key, format!("{key} is required")))
+    }
+
+    /// The single value of `key` as a non-negative integer.
+    pub fn number(&mut self, key: &str) -> Result<Option<usize>, AppError> {
+        self.single(key)?
+            .map(|value| {
+                value.parse().map_err(|_| {
+                    AppError::validation(
+                        key,
+                        format!("{key} must be a non-negative integer, got {value:?}"),
+                    )
+                })
             })
+            .transpose()
+    }
+
+    /// The single value of `key` as a boolean (`true`/`1`/empty or `false`/`0`).
+    pub fn flag(&mut self, key: &str) -> Result<bool, AppError> {
+        match self.single(key)?.as_deref() {
+            None | Some("false" | "0") => Ok(false),
+            Some("true" | "1" | "") => Ok(true),
+            Some(other) => Err(AppError::validation(
+                key,
+                format!("{key} must be true or false, got {other:?}"),
+            )),
+        }
     }
 }
 
 /// Deserializes an optional field that, when present, must hold a value: `null` is refused as a
 /// wrong type (422 naming the field) instead of being read as absent. Use with
-/// `#[serde(default, deserialize_with = "present")]`; a missing field stays `None`.
-pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+/// `#[serde(default, deserialize_with = "non_null")]`; a missing field stays `None`.
+pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,

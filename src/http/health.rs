@@ -18,12 +18,12 @@ struct Status {
 }
 
 /// `GET /health/live`: 200 while the process runs.
-pub async fn live() -> Json<impl Serialize> {
+pub(super) async fn live() -> Json<impl Serialize> {
     Json(Status { status: "alive" })
 }
 
 /// `GET /health/ready`: 200 once the model and store are loaded, 503 before and during shutdown.
-pub async fn ready(State(state): State<AppState>) -> Result<Json<impl Serialize>, AppError> {
+pub(super) async fn ready(State(state): State<AppState>) -> Result<Json<impl Serialize>, AppError> {
     if state.is_ready() {
         Ok(Json(Status { status: "ready" }))
     } else {
@@ -32,7 +32,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<impl Serialize>
 }
 
 /// `GET /health`: the readiness answer, kept for clients of the first API.
-pub async fn health(state: State<AppState>) -> Result<Json<impl Serialize>, AppError> {
+pub(super) async fn health(state: State<AppState>) -> Result<Json<impl Serialize>, AppError> {
     ready(state).await
 }
 
@@ -80,7 +80,7 @@ struct Limits {
 }
 
 /// `GET /info`: what is served and with which limits.
-pub async fn info(State(state): State<AppState>) -> Result<JsonBytes, AppError> {
+pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, AppError> {
     let settings = state.settings();
     let resources = state.loaded();
     JsonBytes::of(&Info {

@@ -7,8 +7,10 @@ pub mod extract;
 mod health;
 mod observe;
 mod openai;
+mod response;
 mod similar;
 mod tokenize;
+mod types;
 
 use std::time::Duration;
 
@@ -17,7 +19,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
 use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -25,7 +26,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove}
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-pub use observe::Work;
+pub use response::JsonBytes;
 pub use similar::store_name;
 
 use crate::error::AppError;
@@ -121,116 +122,4 @@ async fn route_not_found(uri: Uri) -> AppError {
 
 async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed
-}
-
-/// A JSON body serialized ahead of time (on a worker thread, not the executor), with the work
-/// it stands for (reported to the access log and metrics).
-#[derive(Debug)]
-pub struct JsonBytes {
-    bytes: Vec<u8>,
-    work: Option<Work>,
-}
-
-impl JsonBytes {
-    /// Serializes `value`; serializing plain data structures cannot fail in practice.
-    pub fn of<T: Serialize>(value: &T) -> Result<Self, AppError> {
-        serde_json::to_vec(value)
-            .map(Self::from)
-            .map_err(|e| AppError::Internal(format!("cannot serialize the response: {e}")))
-    }
-
-    /// Notes that the response covers `tokens` tokens in `inputs` inputs.
-    pub fn with_work(self, tokens: usize, inputs: usize) -> Self {
-        Self {
-            work: Some(Work { tokens, inputs }),
-            ..self
-        }
-    }
-}
-
-impl From<Vec<u8>> for JsonBytes {
-    fn from(bytes: Vec<u8>) -> Self {
-        Self { bytes, work: None }
-    }
-}
-
-impl IntoResponse for JsonBytes {
-    fn into_response(self) -> Response {
-        let mut response = self.bytes.into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Some(work) = self.work {
-            response.extensions_mut().insert(work);
-        }
-        response
-    }
-}
-
-/// One text or a batch of texts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Texts {
-    /// A single text.
-    One(String),
-    /// A batch of texts.
-    Many(Vec<String>),
-}
-
-impl Texts {
-    /// The texts as a list.
-    pub fn into_vec(self) -> Vec<String> {
-        match self {
-            Self::One(text) => vec![text],
-            Self::Many(texts) => texts,
-        }
-    }
-}
-
-/// Token counts of a request.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Usage {
-    /// Tokens in the inputs.
-    pub prompt_tokens: usize,
-    /// Tokens processed in all (the same: nothing is generated).
-    pub total_tokens: usize,
-}
-
-impl Usage {
-    /// Usage for `tokens` input tokens.
-    pub fn of(tokens: usize) -> Self {
-        Self {
-            prompt_tokens: tokens,
-            total_tokens: tokens,
-        }
-    }
-}
-
-/// Checks that a request's inputs hold at most `max` tokens in all (`max_batch_tokens`).
-pub fn check_total_tokens(total: usize, max: usize, param: &str) -> Result<(), AppError> {
-    if total > max {
-        return Err(AppError::validation(
-            param,
-            format!("the request has {total} tokens in all; the limit is {max} (max_batch_tokens)"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a batch: at least one input, at most `max`.
-pub fn check_batch(len: usize, max: usize, param: &str) -> Result<(), AppError> {
-    if len == 0 {
-        return Err(AppError::validation(
-            param,
-            format!("{param} must not be empty"),
-        ));
-    }
-    if len > max {
-        return Err(AppError::validation(
-            param,
-            format!("{param} has {len} items; the limit is {max} (max_batch_size)"),
-        ));
-    }
-    Ok(())
 }

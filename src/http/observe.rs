@@ -10,7 +10,7 @@ use crate::metrics;
 
 /// Work a response reports, read here for the log line and the metrics.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Work {
+pub(super) struct WorkDone {
     /// Tokens processed.
     pub tokens: usize,
     /// Inputs in the request.
@@ -19,7 +19,7 @@ pub struct Work {
 
 /// Middleware: logs method, matched route, status, latency, tokens and request id, and records
 /// the request metrics.
-pub async fn observe(request: Request, next: Next) -> Response {
+pub(super) async fn observe(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -39,7 +39,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let work = response
         .extensions()
-        .get::<Work>()
+        .get::<WorkDone>()
         .copied()
         .unwrap_or_default();
     metrics::record_request(&route, &method, status, seconds);

@@ -1,0 +1,325 @@
+//! Input preparation: the texts or token ids of a request become validated token ids.
+//!
+//! This is the one place for the per-request limits (`max_batch_size`, `max_tokens_per_input`,
+//! `max_batch_tokens`), truncation, the check that every id is a row of the matrix, and the rule
+//! that a pooled vector needs at least one token. Routes hand their inputs here and get back ids
+//! the model can gather, or an [`InputError`] naming the offending field (`inputs[2]`,
+//! `input_ids[0][5]`), which the HTTP layer answers with 422.
+
+use crate::config::Settings;
+use crate::model::{EmbeddingModel, Tokenized};
+
+/// A request input that cannot be served: the field at fault and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    /// The offending field and index, e.g. `input_ids[1][3]`.
+    pub param: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl InputError {
+    /// A problem with `param`.
+    pub fn new(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The server's limits on one request's inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `max_batch_size`: inputs in one request.
+    pub max_batch: usize,
+    /// `max_tokens_per_input`: tokens in one input.
+    pub max_tokens: usize,
+    /// `max_batch_tokens`: tokens in all inputs of one request.
+    pub max_total_tokens: usize,
+}
+
+impl Limits {
+    /// The limits the settings configure.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            max_batch: settings.max_batch_size,
+            max_tokens: settings.max_tokens_per_input,
+            max_total_tokens: settings.max_batch_tokens,
+        }
+    }
+}
+
+/// What a request asks of the preparation.
+#[derive(Debug, Clone, Copy)]
+pub struct InputOptions {
+    /// Add the model's special tokens when tokenizing.
+    pub add_special_tokens: bool,
+    /// Cut inputs longer than `max_tokens_per_input` instead of refusing them.
+    pub truncate: bool,
+    /// The request field holding the inputs, for error messages (`inputs`, `input_ids`, `input`).
+    pub field: &'static str,
+}
+
+/// A request's inputs before preparation.
+#[derive(Debug, Clone)]
+pub enum Inputs {
+    /// Texts, tokenized by the model's tokenizer.
+    Texts(Vec<String>),
+    /// Token ids per input; `nested` when the request sent a list of lists, so error fields
+    /// read `input_ids[1][3]` rather than `input_ids[3]`.
+    Ids {
+        /// One id list per input.
+        batch: Vec<Vec<u32>>,
+        /// Whether the request nested the lists.
+        nested: bool,
+    },
+}
+
+/// One input ready to embed: its ids and, when it came as text, its tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedInput {
+    /// Token ids, all rows of the model's matrix.
+    pub ids: Vec<u32>,
+    /// Vocabulary pieces, when the input was text.
+    pub tokens: Option<Vec<String>>,
+}
+
+/// Validates `inputs` against `limits` and turns them into token ids for `model`.
+pub fn prepare(
+    model: &EmbeddingModel,
+    inputs: Inputs,
+    limits: Limits,
+    options: InputOptions,
+) -> Result<Vec<PreparedInput>, InputError> {
+    match inputs {
+        Inputs::Texts(texts) => Ok(tokenize(model, &texts, limits, options)?
+            .into_iter()
+            .map(|tokenized| PreparedInput {
+                ids: tokenized.ids,
+                tokens: Some(tokenized.tokens),
+            })
+            .collect()),
+        Inputs::Ids { batch, nested } => {
+            check_ids(batch, nested, model.matrix.rows(), limits, options)
+        }
+    }
+}
+
+/// Tokenizes every text, enforcing the batch size, the per-input token limit (or truncating to
+/// it) and the per-request token limit.
+pub fn tokenize(
+    model: &EmbeddingModel,
+    texts: &[String],
+    limits: Limits,
+    options: InputOptions,
+) -> Result<Vec<Tokenized>, InputError> {
+    check_batch(texts.len(), limits.max_batch, options.field)?;
+    let tokenized = texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let param = format!("{}[{index}]", options.field);
+            let mut tokenized = model
+                .tokenizer
+                .encode(text, options.add_special_tokens)
+                .map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
+            if tokenized.len() > limits.max_tokens {
+                if !options.truncate {
+                    return Err(InputError::new(
+                        &param,
+                        format!(
+                            "{param} has {} tokens; the limit is {} (max_tokens_per_input; set \"truncate\": true to cut)",
+                            tokenized.len(),
+                            limits.max_tokens
+                        ),
+                    ));
+                }
+                tokenized.truncate(limits.max_tokens);
+            }
+            Ok(tokenized)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_total_tokens(tokenized.iter().map(Tokenized::len), limits, options.field)?;
+    Ok(tokenized)
+}
+
+/// Checks raw token ids: batch size, length limit, and every id inside the matrix's `rows`.
+fn check_ids(
+    batch: Vec<Vec<u32>>,
+    nested: bool,
+    rows: usize,
+    limits: Limits,
+    options: InputOptions,
+) -> Result<Vec<PreparedInput>, InputError> {
+    let field = options.field;
+    check_batch(batch.len(), limits.max_batch, field)?;
+    let prepared = batch
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ids)| {
+            let param = |j: Option<usize>| match (nested, j) {
+                (true, Some(j)) => format!("{field}[{i}][{j}]"),
+                (true, None) => format!("{field}[{i}]"),
+                (false, Some(j)) => format!("{field}[{j}]"),
+                (false, None) => field.to_owned(),
+            };
+            if ids.is_empty() {
+                return Err(InputError::new(
+                    param(None),
+                    format!("{} must not be empty", param(None)),
+                ));
+            }
+            if ids.len() > limits.max_tokens {
+                if !options.truncate {
+                    return Err(InputError::new(
+                        param(None),
+                        format!(
+                            "{} has {} ids; the limit is {} (max_tokens_per_input)",
+                            param(None),
+                            ids.len(),
+                            limits.max_tokens
+                        ),
+                    ));
+                }
+                ids.truncate(limits.max_tokens);
+            }
+            if let Some((j, id)) = ids.iter().enumerate().find(|(_, id)| **id as usize >= rows) {
+                return Err(InputError::new(
+                    param(Some(j)),
+                    format!("token id {id} is outside the embedding matrix (rows 0..{rows})"),
+                ));
+            }
+            Ok(PreparedInput { ids, tokens: None })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_total_tokens(prepared.iter().map(|input| input.ids.len()), limits, field)?;
+    Ok(prepared)
+}
+
+/// The rule for pooled vectors: every input needs at least one token (a mean of nothing is no
+/// vector). `field` names the inputs in the error (`inputs[3] has no tokens to pool`).
+pub fn require_tokens(inputs: &[PreparedInput], field: &str) -> Result<(), InputError> {
+    match inputs.iter().position(|input| input.ids.is_empty()) {
+        Some(index) => Err(InputError::new(
+            format!("{field}[{index}]"),
+            format!("{field}[{index}] has no tokens to pool"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a requested output width (`dimensions`): between 1 and the model's `available`;
+/// none asks for all of them.
+pub fn check_dimensions(requested: Option<usize>, available: usize) -> Result<usize, InputError> {
+    match requested {
+        None => Ok(available),
+        Some(n) if (1..=available).contains(&n) => Ok(n),
+        Some(n) => Err(InputError::new(
+            "dimensions",
+            format!("dimensions must be between 1 and {available}, got {n}"),
+        )),
+    }
+}
+
+/// Checks a batch: at least one input, at most `max`.
+fn check_batch(len: usize, max: usize, field: &str) -> Result<(), InputError> {
+    if len == 0 {
+        return Err(InputError::new(field, format!("{field} must not be empty")));
+    }
+    if len > max {
+        return Err(InputError::new(
+            field,
+            format!("{field} has {len} items; the limit is {max} (max_batch_size)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a request's inputs hold at most `max_batch_tokens` tokens in all.
+fn check_total_tokens(
+    lengths: impl Iterator<Item = usize>,
+    limits: Limits,
+    field: &str,
+) -> Result<(), InputError> {
+    let total: usize = lengths.sum();
+    if total > limits.max_total_tokens {
+        return Err(InputError::new(
+            field,
+            format!(
+                "the request has {total} tokens in all; the limit is {} (max_batch_tokens)",
+                limits.max_total_tokens
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(ids: &[u32]) -> PreparedInput {
+        PreparedInput {
+            ids: ids.to_vec(),
+            tokens: None,
+        }
+    }
+
+    #[test]
+    fn pooled_vectors_need_a_token_in_every_input() {
+        assert_eq!(
+            require_tokens(&[input(&[1]), input(&[2, 3])], "inputs"),
+            Ok(())
+        );
+        let error = require_tokens(&[input(&[1]), input(&[])], "input").expect_err("empty");
+        assert_eq!(error.param, "input[1]");
+        assert_eq!(error.message, "input[1] has no tokens to pool");
+    }
+
+    #[test]
+    fn batch_and_total_limits() {
+        let limits = Limits {
+            max_batch: 2,
+            max_tokens: 4,
+            max_total_tokens: 5,
+        };
+        assert_eq!(
+            check_batch(0, 2, "inputs").expect_err("empty").param,
+            "inputs"
+        );
+        assert!(check_batch(3, 2, "inputs").is_err());
+        assert!(check_batch(2, 2, "inputs").is_ok());
+        assert!(check_total_tokens([3, 2].into_iter(), limits, "inputs").is_ok());
+        let error = check_total_tokens([3, 3].into_iter(), limits, "inputs").expect_err("over");
+        assert!(error.message.contains("6 tokens in all"), "{error}");
+    }
+
+    #[test]
+    fn ids_are_checked_against_the_rows_with_their_position() {
+        let limits = Limits {
+            max_batch: 4,
+            max_tokens: 3,
+            max_total_tokens: 100,
+        };
+        let options = InputOptions {
+            add_special_tokens: false,
+            truncate: false,
+            field: "input_ids",
+        };
+        let error = check_ids(vec![vec![1], vec![2, 10]], true, 10, limits, options)
+            .expect_err("id 10 is past the rows");
+        assert_eq!(error.param, "input_ids[1][1]");
+        let error =
+            check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, options).expect_err("too long");
+        assert_eq!(error.param, "input_ids");
+        let truncating = InputOptions {
+            truncate: true,
+            ..options
+        };
+        let prepared =
+            check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, truncating).expect("truncated");
+        assert_eq!(prepared, vec![input(&[1, 2, 3])]);
+    }
+}
