@@ -17,14 +17,14 @@
 #   CONTAINER_BASES  the build/run tool (../shared/tools/container-bases: buildah, no daemon; it runs
 #                    containers on the host network)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 
 IMAGE=${IMAGE:-embedserve:dev}
 PORT=${PORT:-8080}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 TOOL=${CONTAINER_BASES:-$ROOT/../shared/tools/container-bases}
-FIXTURES=$ROOT/../shared/fixtures
 if [ -z "${MODEL_DIR:-}" ]; then
   MODEL_DIR=$FIXTURES/all-minilm-l6-v2-bf16
   [ -d "$MODEL_DIR" ] || MODEL_DIR=$ROOT/models/demo
@@ -101,11 +101,7 @@ SERVER_JOB=$!
 started=$(date +%s)
 since_start=$WORK/started
 touch "$since_start"
-until [ "$(http_status "$BASE/health/ready")" = 200 ]; do
-  kill -0 "$SERVER_JOB" 2>/dev/null || fail "the container exited before it was ready"
-  [ $(( $(date +%s) - started )) -lt "$READY_TIMEOUT" ] || fail "not ready after $READY_TIMEOUT s"
-  sleep 0.5
-done
+wait_ready "$BASE" "$SERVER_JOB" "$LOG"
 step "ready after $(( $(date +%s) - started )) s"
 
 step "POST /embed"

@@ -12,61 +12,25 @@
 #   BURST_LIMIT        --max-concurrent-requests of the burst server (4)
 #   BURST_REQUESTS     requests in the burst (3000), sent over BURST_CONNECTIONS (64)
 #   REQUEST_TIMEOUT    seconds after which oha counts a request as hung (10)
-#   EMBEDSERVE_BIN     server binary (default: $CARGO_TARGET_DIR or ./target, release profile;
-#                      built with `cargo build --release` unless SKIP_BUILD=1)
+#   EMBEDSERVE_BIN     server binary (default: built with `cargo build --release` unless
+#                      SKIP_BUILD=1, in $CARGO_TARGET_DIR or ./target; see scripts/lib.sh)
 #   OHA                oha binary (oha on PATH, else ~/.cargo/bin/oha; `cargo install oha`)
 #   MODEL_DIR, WORD2VEC  served model and store (the ../shared/fixtures ones)
+#   READY_TIMEOUT      seconds a server may take to become ready (60)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-FIXTURES=$ROOT/../shared/fixtures
-MODEL_DIR=${MODEL_DIR:-$FIXTURES/all-minilm-l6-v2-bf16}
-WORD2VEC=${WORD2VEC:-$FIXTURES/word2vec/lee-cbow50.bin}
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-64}
 BURST_LIMIT=${BURST_LIMIT:-4}
 BURST_REQUESTS=${BURST_REQUESTS:-3000}
 BURST_CONNECTIONS=${BURST_CONNECTIONS:-64}
 REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-10}
-BIN=${EMBEDSERVE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/embedserve}
-OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
 
-[ -x "$OHA" ] || { echo "oha not found: cargo install oha (or set OHA)" >&2; exit 2; }
-if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${EMBEDSERVE_BIN:-}" ]; then
-  cargo build --release --locked --bin embedserve
-fi
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start_server NAME EXTRA_FLAGS...: starts the server on a free port, waits (30 s at most) for
-# readiness; sets SERVER_PID and BASE.
-start_server() {
-  local name=$1
-  shift
-  local port
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  BASE=http://127.0.0.1:$port
-  "$BIN" --config /dev/null --listen "127.0.0.1:$port" --model-dir "$MODEL_DIR" --word2vec "$WORD2VEC" \
-    --log-level warn "$@" >"$WORK/$name.log" 2>&1 &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  for _ in $(seq 1 300); do
-    curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$WORK/$name.log" >&2
-  echo "$name: the server did not become ready" >&2
-  exit 1
-}
+use_fixture_model
+use_oha
+use_embedserve_bin
+use_workdir
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
@@ -106,7 +70,7 @@ EMBED_BODY=$(printf '{"inputs": ["%s", "%s"], "pooling": "mean", "normalize": tr
 LONG_BODY=$(python3 -c 'import json, sys; print(json.dumps({"inputs": " ".join([sys.argv[1]] * 64)}))' "$SENTENCE")
 
 echo "== sustained load: ${DURATION}s x ${CONNECTIONS} connections"
-start_server sustained
+serve_fixture_model "$WORK/sustained.log"
 before=$(rss_kib "$SERVER_PID")
 run_oha embed 200 -w -z "${DURATION}s" -c "$CONNECTIONS" -m POST -H 'content-type: application/json' \
   -d "$EMBED_BODY" "$BASE/embed"
@@ -114,14 +78,14 @@ after_embed=$(rss_kib "$SERVER_PID")
 run_oha similar 200 -w -z "${DURATION}s" -c "$CONNECTIONS" "$BASE/similar?word=government&topn=10"
 after_similar=$(rss_kib "$SERVER_PID")
 echo "VmRSS: ready $((before / 1024)) MiB, after /embed $((after_embed / 1024)) MiB, after /similar $((after_similar / 1024)) MiB"
-kill -TERM "$SERVER_PID" && wait "$SERVER_PID" || true
+stop_server "$SERVER_PID"
 
 echo "== burst: ${BURST_REQUESTS} requests over ${BURST_CONNECTIONS} connections, max_concurrent_requests ${BURST_LIMIT}"
-start_server burst --max-concurrent-requests "$BURST_LIMIT"
+serve_fixture_model "$WORK/burst.log" --max-concurrent-requests "$BURST_LIMIT"
 "$OHA" --no-tui --output-format json -t "${REQUEST_TIMEOUT}s" -n "$BURST_REQUESTS" -c "$BURST_CONNECTIONS" \
   -m POST -H 'content-type: application/json' -d "$LONG_BODY" "$BASE/embed" >"$WORK/burst.json" &
 OHA_PID=$!
-PIDS+=("$OHA_PID")
+BACKGROUND_PIDS+=("$OHA_PID")
 # While the burst runs, one extra request at a time until one is shed: its headers show Retry-After.
 retry_after=
 for _ in $(seq 1 200); do

@@ -11,36 +11,25 @@
 # elsewhere on the machine hits both alike; the ratio column is embedserve / peer.
 #
 # environment: DURATION (15 s per run), WARMUP (3 s before each run), CONNECTIONS (8), PEER_WORKERS (uvicorn --workers, 2 =
-# the core count here), BENCH_DIR (reuse a model dir made before), EMBEDSERVE_BIN, OHA,
+# the core count here), BENCH_DIR (reuse a model dir made before), EMBEDSERVE_BIN and OHA (see
+# scripts/lib.sh), READY_TIMEOUT (60 s per server),
 # ACCEPT_ENCODING (identity: oha would otherwise ask for gzip/br, which embedserve honours and the
 # peer ignores; set "gzip, deflate", what httpx and the openai SDK send, to measure that case)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=../../scripts/lib.sh source-path=SCRIPTDIR
+. "$here/../../scripts/lib.sh"
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
 ACCEPT_ENCODING=${ACCEPT_ENCODING:-identity}
 CONNECTIONS=${CONNECTIONS:-8}
 PEER_WORKERS=${PEER_WORKERS:-2}
-BIN=${EMBEDSERVE_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/embedserve}
-OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
-[ -x "$OHA" ] || { echo "oha not found: cargo install oha (or set OHA)" >&2; exit 2; }
-if [ -z "${EMBEDSERVE_BIN:-}" ]; then
-  cargo build --release --locked --bin embedserve --manifest-path "$root/Cargo.toml"
-fi
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-model=${BENCH_DIR:-$work/qwen}
+use_oha
+use_embedserve_bin
+use_workdir
+model=${BENCH_DIR:-$WORK/qwen}
 [ -f "$model/model.safetensors" ] || python3 "$here/make_model.py" "$model"
-python3 "$here/make_bodies.py" "$model" "$work/bodies"
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+python3 "$here/make_bodies.py" "$model" "$WORK/bodies"
 
 # memory PID: "RSS PSS" in MiB summed over PID and its descendants (uvicorn's workers).
 memory() {
@@ -56,42 +45,32 @@ memory() {
 # start NAME COMMAND...: starts a server whose command ends with its port, times it to ready.
 declare -A base pid started memory_ready
 start() {
-  local name=$1 port t0
+  local name=$1 t0
   shift
-  port=$(free_port)
   t0=$(date +%s.%N)
-  "$@" "$port" >"$work/$name.log" 2>&1 &
-  pid[$name]=$!
-  pids+=("${pid[$name]}")
-  base[$name]=http://127.0.0.1:$port
-  for _ in $(seq 1 6000); do
-    curl -fsS -o /dev/null "${base[$name]}/health/ready" 2>/dev/null && break
-    kill -0 "${pid[$name]}" 2>/dev/null || { cat "$work/$name.log" >&2; exit 1; }
-    sleep 0.01
-  done
+  start_server "$WORK/$name.log" "$@"
+  pid[$name]=$SERVER_PID
+  base[$name]=$BASE
   started[$name]=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$t0" "$(date +%s.%N)")
   sleep 1  # let every uvicorn worker finish importing before memory is read
   memory_ready[$name]=$(memory "${pid[$name]}")
 }
 
-serve_embedserve() {
-  exec "$BIN" --config /dev/null --model-dir "$model" --word2vec "" --log-level warn --listen "127.0.0.1:$1"
-}
 serve_peer() {
   EMBED_MODEL_DIR=$model exec uvicorn --app-dir "$here" peer_server:app --host 127.0.0.1 --port "$1" \
     --workers "$PEER_WORKERS" --log-level warning --no-access-log
 }
 
-start embedserve serve_embedserve
+start embedserve run_embedserve --model-dir "$model" --word2vec ""
 start peer serve_peer
 
 # A response of each must agree: same ids and same rows (the base64 bytes are identical).
 for kind in short-base64 long-base64; do
   for name in embedserve peer; do
-    curl -fsS -H 'content-type: application/json' --data-binary "@$work/bodies/$kind.json" \
-      "${base[$name]}/embed" >"$work/$name-$kind.out"
+    curl -fsS -H 'content-type: application/json' --data-binary "@$WORK/bodies/$kind.json" \
+      "${base[$name]}/embed" >"$WORK/$name-$kind.out"
   done
-  python3 - "$work/embedserve-$kind.out" "$work/peer-$kind.out" "$kind" <<'PY'
+  python3 - "$WORK/embedserve-$kind.out" "$WORK/peer-$kind.out" "$kind" <<'PY'
 import json, sys
 ours, theirs = (json.load(open(p))["data"][0] for p in sys.argv[1:3])
 same = ours["ids"] == theirs["ids"] and ours["embedding"] == theirs["embedding"] and ours["shape"] == theirs["shape"]
@@ -103,8 +82,8 @@ echo "embedserve and the peer return identical ids and base64 rows for both text
 bench() {  # bench NAME KIND [SECONDS]: "req/s p50_ms p99_ms non200+errors"
   timeout $((DURATION + 60)) "$OHA" --no-tui --output-format json -t 30s -w -z "${3:-$DURATION}s" -c "$CONNECTIONS" \
     -m POST -H 'content-type: application/json' -H "accept-encoding: $ACCEPT_ENCODING" \
-    -D "$work/bodies/$2.json" "${base[$1]}/embed" >"$work/$1-$2.json"
-  python3 - "$work/$1-$2.json" <<'PY'
+    -D "$WORK/bodies/$2.json" "${base[$1]}/embed" >"$WORK/$1-$2.json"
+  python3 - "$WORK/$1-$2.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 bad = sum(v for k, v in r["statusCodeDistribution"].items() if str(k) != "200") + sum(r.get("errorDistribution", {}).values())
@@ -129,6 +108,6 @@ printf '\n%-11s %-16s %-26s %s\n' server "ready after (s)" "RSS/PSS at ready (Mi
 for name in embedserve peer; do
   printf '%-11s %-16s %-26s %s\n' "$name" "${started[$name]}" "${memory_ready[$name]/ //}" "$(memory "${pid[$name]}" | tr ' ' /)"
 done
-echo "versions: $("$BIN" --version), python $(python3 -c 'import sys; print(sys.version.split()[0])'), $(python3 -c '
+echo "versions: $("$EMBEDSERVE_BIN" --version), python $(python3 -c 'import sys; print(sys.version.split()[0])'), $(python3 -c '
 import numpy, tokenizers, starlette, uvicorn
 print(f"numpy {numpy.__version__}, tokenizers {tokenizers.__version__}, starlette {starlette.__version__}, uvicorn {uvicorn.__version__}")'), $("$OHA" --version)"

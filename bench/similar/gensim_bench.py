@@ -1,4 +1,4 @@
-"""Times one gensim 4.4.0 `KeyedVectors.most_similar` query; the peer of examples/similar_bench.rs.
+"""Times one gensim 4.4.0 `KeyedVectors.most_similar` query; the peer of bench/similar/similar_bench.rs.
 
 Usage: python3 gensim_bench.py STORE WORD REPEATS THREADS  (run by run.sh, which sets
 OPENBLAS_NUM_THREADS=THREADS before numpy loads). Prints one JSON line like the Rust example.

@@ -5,11 +5,15 @@
 //! requests go on to tokenizing, gathering and searching.
 //!
 //! Bad input must be answered with a 4xx JSON error: a panic anywhere (handlers, workers) aborts
-//! the fuzzer through libfuzzer-sys's panic hook, and a 5xx answer is reported as a crash here.
+//! the fuzzer through libfuzzer-sys's panic hook, and a 5xx answer is reported as a crash here
+//! (`common/invariants.rs`).
 //!
 //! Input layout: byte 0 picks the route (see `ROUTES`); the rest is the body, or for `GET` the
 //! query string (bytes outside the URI's query characters are percent-encoded).
 #![no_main]
+
+#[path = "common/invariants.rs"]
+mod invariants;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -117,13 +121,5 @@ fuzz_target!(|data: &[u8]| {
             .expect("the response body");
         (status, body)
     });
-    assert!(
-        !status.is_server_error(),
-        "{method} {path} answered {status}: {}",
-        String::from_utf8_lossy(&body)
-    );
-    assert!(
-        serde_json::from_slice::<serde_json::Value>(&body).is_ok(),
-        "{method} {path} answered {status} with a body that is not JSON"
-    );
+    invariants::check_answer(&format!("{method} {path}"), status.as_u16(), &body);
 });

@@ -5,7 +5,7 @@ use embedserve::model::EmbeddingModel;
 use embedserve::word2vec::{LoadOptions, WordVectors};
 use serde_json::json;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::spawn_app_configured;
 
 fn demo_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/demo")
@@ -13,7 +13,7 @@ fn demo_dir() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn the_demo_embeds_and_finds_planted_neighbours() {
-    let app = spawn_app_with(&Default::default(), |s| {
+    let app = spawn_app_configured(|s| {
         s.model_dir = demo_dir();
         s.word2vec = demo_dir().join("word2vec.bin");
     })

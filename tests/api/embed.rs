@@ -1,20 +1,12 @@
 //! `POST /embed`: exact rows, pooling, encodings and validation.
 
-use base64::Engine;
 use safetensors::Dtype;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::{ModelSpec, qwen_value, shared_fixture, stored, test_value, write_qwen_model};
-use crate::helpers::{spawn_app, spawn_app_with};
-
-fn floats(value: &Value) -> Vec<f32> {
-    value
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|v| v.as_f64().expect("number") as f32)
-        .collect()
-}
+use crate::common::{ModelSpec, qwen_value, stored, test_value};
+use crate::helpers::{
+    base64_floats, floats, spawn_app, spawn_app_configured, spawn_app_with, spawn_qwen_app,
+};
 
 fn expected_row(dtype: Dtype, id: usize, dim: usize) -> Vec<f32> {
     (0..dim)
@@ -75,16 +67,7 @@ async fn base64_is_little_endian_f32_row_major() {
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let decode = |item: &Value| -> Vec<f32> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(item["embedding"].as_str().expect("string"))
-            .expect("base64");
-        bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    };
-    let first = decode(&reply.body["data"][0]);
+    let first = base64_floats(&reply.body["data"][0]["embedding"]);
     assert_eq!(
         bits(&first),
         bits(
@@ -153,7 +136,7 @@ async fn pooling_and_normalisation() {
 
 #[tokio::test]
 async fn invalid_inputs_name_the_field_and_index() {
-    let app = spawn_app_with(&ModelSpec::default(), |s| {
+    let app = spawn_app_configured(|s| {
         s.max_batch_size = 2;
         s.max_tokens_per_input = 4;
         s.max_batch_tokens = 6;
@@ -210,15 +193,9 @@ async fn invalid_inputs_name_the_field_and_index() {
 
 #[tokio::test]
 async fn qwen_hi_nihao_is_a_five_row_tensor_of_the_stored_values() {
-    let Some(fixture) = shared_fixture("qwen2.5-1.5b-instruct-tokenizer") else {
+    let Some(app) = spawn_qwen_app("Qwen2.5-1.5B-Instruct", 32).await else {
         return;
     };
-    let app = spawn_app_with(&ModelSpec::default(), |s| {
-        let dir = s.model_dir.with_file_name("Qwen2.5-1.5B-Instruct");
-        write_qwen_model(&dir, &fixture, 32);
-        s.model_dir = dir;
-    })
-    .await;
     let reply = app.post("/embed", &json!({"inputs": "Hi, 你好~"})).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["model"], "Qwen2.5-1.5B-Instruct");

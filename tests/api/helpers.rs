@@ -2,19 +2,20 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use embedserve::config::Settings;
 use embedserve::startup::Application;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::common::{ModelSpec, write_model_dir};
+use crate::common::{ModelSpec, shared_fixture, write_model_dir, write_qwen_model};
 
 /// A running test server.
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`.
-    pub address: String,
+    /// `http://127.0.0.1:PORT`: reach it through [`TestApp::url`] and the request helpers.
+    address: String,
     /// A client without connection reuse surprises.
-    pub client: reqwest::Client,
+    client: reqwest::Client,
     /// Keeps the generated model directory alive.
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
@@ -34,6 +35,24 @@ pub struct Reply {
 /// Starts a server on the default generated model (bf16, 24 x 8).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&ModelSpec::default(), |_| {}).await
+}
+
+/// Starts a server on the default generated model with `customize` applied to the settings.
+pub async fn spawn_app_configured(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(&ModelSpec::default(), customize).await
+}
+
+/// Starts a server on a Qwen2.5-shaped model directory named `name`: the real tokenizer of the
+/// shared fixtures and a generated `dim`-column matrix. `None` when the fixture is absent.
+pub async fn spawn_qwen_app(name: &str, dim: usize) -> Option<TestApp> {
+    let fixture = shared_fixture("qwen2.5-1.5b-instruct-tokenizer")?;
+    let app = spawn_app_configured(|s| {
+        let dir = s.model_dir.with_file_name(name);
+        write_qwen_model(&dir, &fixture, dim);
+        s.model_dir = dir;
+    })
+    .await;
+    Some(app)
 }
 
 /// Starts a server on a model made from `spec`, with `customize` applied to the settings.
@@ -97,26 +116,70 @@ pub fn write_planted_store(path: &std::path::Path) {
     .expect("store written");
 }
 
+/// A JSON array of numbers as f32s (rows, vectors, float embeddings).
+pub fn floats(value: &Value) -> Vec<f32> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array of numbers: {value}"))
+        .iter()
+        .map(|v| v.as_f64().expect("a number") as f32)
+        .collect()
+}
+
+/// A base64 string of little-endian f32s (row-major), decoded.
+pub fn base64_floats(value: &Value) -> Vec<f32> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a base64 string: {value}"));
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap_or_else(|e| panic!("not base64 ({e}): {text}"));
+    assert_eq!(
+        bytes.len() % 4,
+        0,
+        "{} bytes are not whole f32s",
+        bytes.len()
+    );
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
 impl TestApp {
     /// POSTs `body` as JSON to `path`.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send(self.client.post(self.url(path)).json(body)).await
+        self.send(self.request(reqwest::Method::POST, path).json(body))
+            .await
     }
 
     /// GETs `path`.
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.client.get(self.url(path))).await
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// POSTs `body` as is with the given `content-type` (malformed JSON, other media types).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &'static str) -> Reply {
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", content_type)
+            .body(body);
+        self.send(request).await
     }
 
     /// GETs `path` and returns the body as text (YAML, HTML, metrics).
     pub async fn text(&self, path: &str) -> String {
         let response = self
-            .client
-            .get(self.url(path))
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .expect("request sent");
         response.text().await.expect("a text body")
+    }
+
+    /// A `method` request to `path`, for headers or bodies the shortcuts above do not set.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
     }
 
     /// The absolute URL of `path` on this server.
@@ -158,6 +221,31 @@ impl Reply {
             headers,
             body,
         }
+    }
+
+    /// The body of a text response (metrics, YAML, HTML).
+    pub fn text(&self) -> &str {
+        self.body
+            .as_str()
+            .unwrap_or_else(|| panic!("status {}: not a text body: {}", self.status, self.body))
+    }
+
+    /// The value of header `name`, which must be present and ASCII.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_else(|| panic!("status {}: no ASCII {name} header", self.status))
+    }
+
+    /// Asserts a 422 `validation_error` naming `param`.
+    pub fn assert_invalid(&self, param: &str) {
+        assert_eq!(
+            self.assert_error(422, "validation_error").as_deref(),
+            Some(param),
+            "{}",
+            self.body
+        );
     }
 
     /// Asserts a JSON error of `status` and `kind`, returning its `param`.

@@ -1,16 +1,24 @@
 //! The HTTP API, exercised over real sockets against servers on port 0.
+//!
+//! One file per file of `src/http/` (`router.rs` for `src/http/mod.rs`: metrics, CORS,
+//! compression, request ids, fallbacks); `contract.rs`, `demo.rs`, `errors.rs` and `startup.rs`
+//! cut across routes. `helpers.rs` starts servers and sends requests.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod auth;
 mod contract;
 mod demo;
+mod docs;
 mod embed;
 mod errors;
+mod extract;
 mod health;
 mod helpers;
-mod openai_sdk;
-mod production;
+mod observe;
+mod openai;
+mod router;
 mod similar;
 mod startup;
 mod tokenize;

@@ -2,8 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{shared_fixture, write_qwen_model};
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_configured, spawn_qwen_app};
 
 #[tokio::test]
 async fn tokens_carry_ids_pieces_offsets_and_text() {
@@ -48,17 +47,14 @@ async fn batches_keep_order_and_special_tokens_are_marked() {
 
 #[tokio::test]
 async fn long_inputs_are_refused_or_truncated() {
-    let app = spawn_app_with(&Default::default(), |s| s.max_tokens_per_input = 3).await;
+    let app = spawn_app_configured(|s| s.max_tokens_per_input = 3).await;
     let reply = app
         .post(
             "/tokenize",
             &json!({"inputs": ["dog", "the quick brown fox"]}),
         )
         .await;
-    assert_eq!(
-        reply.assert_error(422, "validation_error").as_deref(),
-        Some("inputs[1]")
-    );
+    reply.assert_invalid("inputs[1]");
     let reply = app
         .post(
             "/tokenize",
@@ -70,16 +66,9 @@ async fn long_inputs_are_refused_or_truncated() {
 
 #[tokio::test]
 async fn qwen_splits_hi_nihao_as_transformers_does() {
-    let Some(fixture) = shared_fixture("qwen2.5-1.5b-instruct-tokenizer") else {
+    let Some(app) = spawn_qwen_app("qwen", 8).await else {
         return;
     };
-    let spec = Default::default();
-    let app = spawn_app_with(&spec, |s| {
-        let dir = s.model_dir.with_file_name("qwen");
-        write_qwen_model(&dir, &fixture, 8);
-        s.model_dir = dir;
-    })
-    .await;
     let reply = app.post("/tokenize", &json!({"inputs": "Hi, 你好~"})).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let item = &reply.body["data"][0];

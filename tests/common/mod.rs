@@ -22,6 +22,22 @@ pub fn shared_fixture(relative: &str) -> Option<PathBuf> {
     None
 }
 
+/// The files of `fuzz/<folder>/<target>` (`seeds` or `regressions` of a fuzz target), sorted;
+/// there must be some.
+pub fn fuzz_inputs(folder: &str, target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join(folder)
+        .join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no inputs in {}", dir.display());
+    files
+}
+
 use std::path::Path;
 
 use safetensors::Dtype;

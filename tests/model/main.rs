@@ -6,4 +6,5 @@ mod common;
 
 mod errors;
 mod fixtures;
+mod fuzz_inputs;
 mod loading;

@@ -1,14 +1,19 @@
 //! Inputs the `word2vec_store` fuzz target (fuzz/) crashed the reader with, and the cases they
 //! stand for: a header may claim any dimension, and the reader must answer with a typed error (or
-//! an empty store) instead of overflowing or allocating what the claim asks for.
+//! an empty store) instead of overflowing or allocating what the claim asks for. Saved inputs and
+//! seeds are read and checked as the target does (`fuzz/fuzz_targets/common/`).
 
 use std::path::{Path, PathBuf};
 
 use embedserve::word2vec::store::{Location, Problem, StoreError};
 use embedserve::word2vec::{LoadOptions, StoreFormat, WordVectors};
 
+use crate::common::fuzz_inputs;
+
 #[path = "../../fuzz/fuzz_targets/common/inputs.rs"]
 mod inputs;
+#[path = "../../fuzz/fuzz_targets/common/invariants.rs"]
+mod invariants;
 
 /// The crash input's dimension: its `dim * 4` bytes do not fit in a u64.
 const HUGE_DIM: usize = 6_184_467_440_737_095_516;
@@ -18,9 +23,30 @@ fn load(
     file: &[u8],
     options: &LoadOptions,
 ) -> (PathBuf, Result<WordVectors, StoreError>) {
-    let path = dir.join("store");
+    load_as(dir, "store", file, options)
+}
+
+/// Writes `file` as `dir/name` and loads it.
+fn load_as(
+    dir: &Path,
+    name: &str,
+    file: &[u8],
+    options: &LoadOptions,
+) -> (PathBuf, Result<WordVectors, StoreError>) {
+    let path = dir.join(name);
     std::fs::write(&path, file).expect("write the store");
     let result = WordVectors::load(&path, options);
+    (path, result)
+}
+
+/// Loads the saved fuzz input `file` as the `word2vec_store` target does, under its own name, and
+/// checks it with the target's invariants.
+fn replay(dir: &Path, file: &Path) -> (PathBuf, Result<WordVectors, StoreError>) {
+    let data = std::fs::read(file).expect("a saved input");
+    let (options, store) = inputs::store_input(&data).expect("saved inputs have two flag bytes");
+    let name = file.file_name().expect("a file name").to_string_lossy();
+    let (path, result) = load_as(dir, &name, store, &options);
+    invariants::check_store_load(&path, &options, &result);
     (path, result)
 }
 
@@ -33,29 +59,6 @@ fn malformed(result: Result<WordVectors, StoreError>) -> (Location, Problem) {
     }
 }
 
-/// Every row of finite values has a unit vector of length 1 (or 0 for a zero row), however
-/// extreme its values: huge ones overflow f32 squares, subnormal ones lose f32 digits.
-fn assert_unit_rows(store: &WordVectors, file: &Path) {
-    for i in 0..store.len() {
-        let (raw, unit) = (
-            store.vector(i).expect("row"),
-            store.unit_vector(i).expect("unit row"),
-        );
-        if raw.iter().all(|v| v.is_finite()) {
-            let length = unit
-                .iter()
-                .map(|&v| f64::from(v).powi(2))
-                .sum::<f64>()
-                .sqrt();
-            assert!(
-                length == 0.0 || (length - 1.0).abs() < 1e-5,
-                "row {i} of {}: length {length}",
-                file.display()
-            );
-        }
-    }
-}
-
 fn forced(format: StoreFormat) -> LoadOptions {
     LoadOptions {
         format: Some(format),
@@ -65,28 +68,25 @@ fn forced(format: StoreFormat) -> LoadOptions {
 
 #[test]
 fn every_saved_crash_input_loads_or_names_the_file() {
-    let saved = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/word2vec_store");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&saved)
-        .expect("fuzz/regressions/word2vec_store")
-        .map(|entry| entry.expect("a directory entry").path())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no saved inputs in {}", saved.display());
     let dir = tempfile::tempdir().expect("tempdir");
-    for file in files {
-        let data = std::fs::read(&file).expect("a saved input");
-        let (options, store) =
-            inputs::store_input(&data).expect("saved inputs have two flag bytes");
-        match load(dir.path(), store, &options) {
-            (_, Ok(loaded)) => {
-                assert!(loaded.dim() > 0, "{}", file.display());
-                assert_unit_rows(&loaded, &file);
-            }
+    for file in fuzz_inputs("regressions", "word2vec_store") {
+        // Loaded stores: `invariants::check_store` (dimension, unit rows of length 1, ...).
+        match replay(dir.path(), &file) {
+            (_, Ok(_)) => {}
             (path, Err(StoreError::Malformed { path: named, .. })) => {
                 assert_eq!(named, path, "{}", file.display());
             }
             (_, Err(other)) => panic!("{}: unexpected error {other}", file.display()),
         }
+    }
+}
+
+#[test]
+fn every_seed_keeps_the_fuzz_invariants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in fuzz_inputs("seeds", "word2vec_store") {
+        // `replay` holds the checks: a store that loads keeps every invariant, an error names the file.
+        let _ = replay(dir.path(), &file);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Times one `most_similar` query on a word2vec store, for bench/similar/run.sh.
+//! Times one `most_similar` query on a word2vec store, for bench/similar/run.sh (built as the
+//! `similar_bench` example: `cargo build --release --example similar_bench`).
 //!
 //! Usage: `similar_bench STORE WORD REPEATS THREADS` (release build). THREADS = 1 scans on the
 //! calling thread only; N > 1 runs the query inside an N-thread rayon pool. Prints one JSON line

@@ -1,18 +1,90 @@
-//! The official `openai` Python SDK's requests, replayed: `scripts/openai-sdk-check.py --record`
-//! captured what `client.embeddings.create(...)` sends (method, path, headers, exact body) into
-//! `tests/fixtures/openai-sdk/*.json`, with reference vectors computed by numpy from the fixture
-//! model's safetensors file. Each recording is sent as recorded to a server on that model and the
-//! answer is decoded as the SDK decodes it (base64 -> little-endian f32; JSON numbers as f32).
+//! The OpenAI-compatible routes (`src/http/openai.rs`): `POST /v1/embeddings` (mean-pooled,
+//! normalised, float or base64, `dimensions`), its errors in OpenAI's shape, `GET /v1/models`.
+//!
+//! Then the official `openai` Python SDK's requests, replayed: `scripts/openai-sdk-check.py
+//! --record` captured what `client.embeddings.create(...)` sends (method, path, headers, exact
+//! body) into `tests/fixtures/openai-sdk/*.json`, with reference vectors computed by numpy from the
+//! fixture model's safetensors file. Each recording is sent as recorded to a server on that model
+//! and the answer is decoded as the SDK decodes it (base64 -> little-endian f32; JSON numbers as
+//! f32).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::common::{ModelSpec, shared_fixture};
-use crate::helpers::{Reply, TestApp, spawn_app_with};
+use crate::common::{shared_fixture, stored, test_value};
+use crate::helpers::{Reply, TestApp, base64_floats, floats, spawn_app, spawn_app_configured};
+
+fn unit_mean(ids: &[usize], dims: usize) -> Vec<f32> {
+    let mut mean: Vec<f32> = (0..dims)
+        .map(|c| {
+            (ids.iter()
+                .map(|&id| f64::from(stored(safetensors::Dtype::BF16, test_value(id, c))))
+                .sum::<f64>()
+                / ids.len() as f64) as f32
+        })
+        .collect();
+    let norm = mean
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt();
+    mean.iter_mut()
+        .for_each(|v| *v = (f64::from(*v) / norm) as f32);
+    mean
+}
+
+#[tokio::test]
+async fn openai_embeddings_float_base64_and_dimensions() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/v1/embeddings",
+            &json!({"input": ["hello world", "dog"], "model": "text-embedding-3-small"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["object"], "list");
+    assert_eq!(reply.body["model"], "test-model");
+    assert_eq!(
+        reply.body["usage"],
+        json!({"prompt_tokens": 3, "total_tokens": 3})
+    );
+    assert_eq!(reply.body["data"][0]["object"], "embedding");
+    let first = decode(&reply.body["data"][0]["embedding"], "float", "data[0]");
+    assert_eq!(first, unit_mean(&[3, 4], 8));
+
+    let reply = app
+        .post(
+            "/v1/embeddings",
+            &json!({"input": [[12]], "encoding_format": "base64", "dimensions": 3, "user": "u1"}),
+        )
+        .await;
+    let values = decode(&reply.body["data"][0]["embedding"], "base64", "data[0]");
+    assert_eq!(values, unit_mean(&[12], 3));
+}
+
+#[tokio::test]
+async fn openai_errors_use_openai_shape() {
+    let app = spawn_app().await;
+    for (body, param) in [
+        (json!({"input": "dog", "dimensions": 99}), "dimensions"),
+        (json!({"input": [1, 2, 999]}), "input[2]"),
+        (json!({"input": ""}), "input[0]"),
+    ] {
+        let reply = app.post("/v1/embeddings", &body).await;
+        assert_eq!(
+            reply.assert_error(422, "validation_error").as_deref(),
+            Some(param),
+            "{body}"
+        );
+    }
+    let models = app.get("/v1/models").await;
+    assert_eq!(models.body["data"][0]["id"], "test-model");
+    assert_eq!(models.body["object"], "list");
+}
 
 /// Widest difference tolerated from numpy's vectors: both normalise in f64 from the same f32 mean,
 /// only the order of the squared sum may differ.
@@ -75,8 +147,7 @@ fn recordings() -> Vec<(PathBuf, Recording)> {
 async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).expect("HTTP method");
     let mut builder = app
-        .client
-        .request(method, format!("{}{}", app.address, request.path))
+        .request(method, &request.path)
         .body(request.body.clone());
     for (name, value) in &request.headers {
         if !TRANSPORT_HEADERS.contains(&name.as_str()) {
@@ -88,26 +159,18 @@ async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
 
 /// An embedding as the SDK hands it to the user: base64 strings become little-endian f32s.
 fn decode(embedding: &Value, format: &str, context: &str) -> Vec<f32> {
-    match format {
-        "base64" => {
-            let text = embedding
-                .as_str()
-                .unwrap_or_else(|| panic!("{context}: base64 was asked for, got {embedding}"));
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .unwrap_or_else(|e| panic!("{context}: not base64: {e}"));
-            assert_eq!(bytes.len() % 4, 0, "{context}: {} bytes", bytes.len());
-            bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()
-        }
-        _ => embedding
-            .as_array()
-            .unwrap_or_else(|| panic!("{context}: floats were asked for, got {embedding}"))
-            .iter()
-            .map(|value| value.as_f64().expect("a number") as f32)
-            .collect(),
+    if format == "base64" {
+        assert!(
+            embedding.is_string(),
+            "{context}: base64 was asked for, got {embedding}"
+        );
+        base64_floats(embedding)
+    } else {
+        assert!(
+            embedding.is_array(),
+            "{context}: floats were asked for, got {embedding}"
+        );
+        floats(embedding)
     }
 }
 
@@ -164,10 +227,7 @@ async fn recorded_sdk_requests_decode_to_the_numpy_vectors() {
     let Some(model_dir) = shared_fixture(&recordings[0].1.expected.model_dir) else {
         return;
     };
-    let app = spawn_app_with(&ModelSpec::default(), |settings| {
-        settings.model_dir = model_dir;
-    })
-    .await;
+    let app = spawn_app_configured(|settings| settings.model_dir = model_dir).await;
     for (path, recording) in &recordings {
         let name = path
             .file_name()

@@ -1,0 +1,81 @@
+//! The router and its middleware stack (`src/http/mod.rs`): `GET /metrics` in Prometheus text,
+//! CORS, response compression, request ids, and the JSON answers to unknown routes and methods.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_configured};
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_the_loaded_model_and_store() {
+    let app = spawn_app().await;
+    let reply = app.get("/metrics").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("content-type").starts_with("text/plain"));
+    for needle in [
+        r#"embedserve_model_info{model="test-model""#,
+        r#"embedserve_word2vec_info{store="planted""#,
+    ] {
+        assert!(
+            reply.text().contains(needle),
+            "{needle} missing from /metrics"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_preflight_compression_and_request_ids() {
+    let app = spawn_app_configured(|s| s.cors_origins = vec!["https://app.example".into()]).await;
+    let preflight = app
+        .send(
+            app.request(Method::OPTIONS, "/embed")
+                .header("origin", "https://app.example")
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                ),
+        )
+        .await;
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        "https://app.example"
+    );
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+
+    let big = json!({"inputs": vec!["the quick brown fox"; 20]});
+    for encoding in ["gzip", "zstd"] {
+        // Read raw: the client does not decompress, so the body is not JSON to `TestApp::send`.
+        let response = app
+            .request(Method::POST, "/embed")
+            .header("accept-encoding", encoding)
+            .json(&big)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.headers()["content-encoding"], encoding);
+    }
+
+    let live = || app.request(Method::GET, "/health/live");
+    let echoed = app.send(live().header("x-request-id", "abc-123")).await;
+    assert_eq!(echoed.header("x-request-id"), "abc-123");
+    let added = app.send(live()).await;
+    assert_eq!(added.header("x-request-id").len(), 36, "a UUID is added");
+}
+
+#[tokio::test]
+async fn unknown_route_is_404_and_wrong_method_is_405() {
+    let app = spawn_app().await;
+    let reply = app.get("/nope").await;
+    reply.assert_error(404, "not_found");
+    let reply = app.get("/embed").await;
+    reply.assert_error(405, "method_not_allowed");
+    let reply = app.post("/health", &json!({})).await;
+    reply.assert_error(405, "method_not_allowed");
+}
