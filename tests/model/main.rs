@@ -1,5 +1,5 @@
 //! Loading model directories: generated ones for every dtype, layout and error, and the real
-//! fixtures (Qwen tokenizer, MiniLM bf16 weights) against Python's answers.
+//! fixtures (Qwen tokenizer, MiniLM bf16 weights, the model2vec static models) against Python's answers.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,3 +7,4 @@ mod common;
 mod errors;
 mod fixtures;
 mod loading;
+mod static_models;
