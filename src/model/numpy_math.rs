@@ -67,7 +67,7 @@ impl Arithmetic {
 
     /// One element of a token's row: stored value `value` times the token's `weight`, rounded
     /// as numpy rounds it. Every value of every dtype here is exact in f64.
-    pub(super) fn product(&self, value: f32, weight: f64) -> f64 {
+    pub(super) fn product(self, value: f32, weight: f64) -> f64 {
         if !self.weighted {
             return f64::from(value);
         }
@@ -80,7 +80,7 @@ impl Arithmetic {
     }
 
     /// Adds `value` (a product) to the running column sum `sum`, in the accumulator's precision.
-    pub(super) fn accumulate(&self, sum: f64, value: f64) -> f64 {
+    pub(super) fn accumulate(self, sum: f64, value: f64) -> f64 {
         match self.product {
             // float32 accumulation: both operands are exact float32 values held in f64.
             NpType::F16 | NpType::F32 => f64::from(sum as f32 + value as f32),
@@ -89,7 +89,7 @@ impl Arithmetic {
     }
 
     /// The mean of a column from its sum over `count` tokens, in the output dtype (as f32, exact).
-    pub(super) fn mean(&self, sum: f64, count: usize) -> f32 {
+    pub(super) fn mean(self, sum: f64, count: usize) -> f32 {
         // The count is an np.intp, so numpy divides in float64 whatever the accumulator.
         let quotient = sum / count as f64;
         let in_product_dtype = match self.product {
@@ -101,7 +101,7 @@ impl Arithmetic {
     }
 
     /// Rounds `value` to the output dtype, returned as the (exactly equal) f32.
-    fn to_output(&self, value: f64) -> f32 {
+    fn to_output(self, value: f64) -> f32 {
         match self.output {
             NpType::F16 => f16::from_f64(value).to_f32(),
             _ => value as f32,
@@ -109,7 +109,7 @@ impl Arithmetic {
     }
 
     /// L2-normalises `vector` (already in the output dtype) exactly as model.py:479-482 does.
-    pub(super) fn normalize(&self, vector: &mut [f32]) {
+    pub(super) fn normalize(self, vector: &mut [f32]) {
         let squares: Vec<f32> = vector.iter().map(|x| x * x).collect();
         // add.reduce starts from the identity 0 and adds the pairwise sum of the row.
         let norm = (0.0f32 + pairwise_sum(&squares)).sqrt() + 1e-32f32;

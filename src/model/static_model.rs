@@ -82,7 +82,7 @@ impl StaticEmbedding {
         let file = &layout.weights;
         let map = map_file(file)?;
         let parsed = SafeTensors::deserialize(&map).map_err(|e| safetensors_error(file, &e))?;
-        if !parsed.names().iter().any(|name| *name == layout.tensor) {
+        if parsed.tensor(layout.tensor).is_err() {
             return Err(LoadError::new(
                 file,
                 format!(
