@@ -1,4 +1,5 @@
-//! The fields of a model's `config.json` that embedserve uses; every other field is tolerated.
+//! The fields of a model's `config.json` that embedserve uses, and the `encode` settings of a
+//! static-embedding model; every other field is tolerated.
 
 use std::path::Path;
 
@@ -7,8 +8,8 @@ use serde_json::{Map, Value};
 
 use super::LoadError;
 
-/// What `config.json` says about the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What `config.json` says about the model (all empty for a layout without one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ModelConfig {
     /// Width of the embedding rows (`hidden_size`, or `n_embd`/`d_model`/`dim`/`hidden_dim`).
     pub hidden_size: Option<usize>,
@@ -30,12 +31,7 @@ const HIDDEN_SIZE_KEYS: &[&str] = &["hidden_size", "n_embd", "d_model", "dim", "
 impl ModelConfig {
     /// Reads and checks `config.json`.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, &e))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|e| LoadError::new(path, format!("not valid JSON: {e}")))?;
-        let Value::Object(fields) = value else {
-            return Err(LoadError::new(path, "expected a JSON object"));
-        };
+        let fields = read_object(path)?;
         // Multimodal configs (e.g. Gemma 3) keep the language model's sizes in `text_config`.
         let text_fields = match fields.get("text_config") {
             Some(Value::Object(inner)) => inner,
@@ -60,6 +56,46 @@ impl ModelConfig {
             torch_dtype: optional_string(path, &fields, "torch_dtype")?
                 .or(optional_string(path, &fields, "dtype")?),
         })
+    }
+}
+
+/// What a static model's settings file says about `encode`: model2vec 0.10.0 reads `normalize`
+/// and `max_length` from `config.json` (or `config_sentence_transformers.json` in the
+/// sentence-transformers layouts), model.py:584-587.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StaticSettings {
+    /// `normalize`, when the file sets it to true or false (`null` counts as unset).
+    pub normalize: Option<bool>,
+    /// Tokens kept per text: `max_length`, 512 when absent, `None` (no truncation) when `null`.
+    pub max_length: Option<usize>,
+}
+
+/// model2vec's `DEFAULT_MAX_LENGTH` (model.py:27).
+pub const DEFAULT_MAX_LENGTH: usize = 512;
+
+impl StaticSettings {
+    /// Reads the settings from the JSON object in `path`.
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        let fields = read_object(path)?;
+        let max_length = match fields.get("max_length") {
+            None => Some(DEFAULT_MAX_LENGTH),
+            Some(Value::Null) => None,
+            Some(value) => Some(positive_integer(path, "max_length", value)?),
+        };
+        Ok(Self {
+            normalize: optional_bool(path, &fields, "normalize")?,
+            max_length,
+        })
+    }
+}
+
+fn read_object(path: &Path) -> Result<Map<String, Value>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, &e))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| LoadError::new(path, format!("not valid JSON: {e}")))?;
+    match value {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(LoadError::new(path, "expected a JSON object")),
     }
 }
 
@@ -166,6 +202,25 @@ mod tests {
         assert_eq!(
             (gemma.hidden_size, gemma.vocab_size),
             (Some(640), Some(262144))
+        );
+    }
+
+    #[test]
+    fn static_settings_default_and_null_as_model2vec_reads_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.json");
+        let settings = |json: &str| {
+            std::fs::write(&path, json).expect("write");
+            StaticSettings::load(&path)
+        };
+        let defaults = settings(r#"{"hidden_dim": 64}"#).expect("valid");
+        assert_eq!((defaults.normalize, defaults.max_length), (None, Some(512)));
+        let set = settings(r#"{"normalize": true, "max_length": null}"#).expect("valid");
+        assert_eq!((set.normalize, set.max_length), (Some(true), None));
+        let err = settings(r#"{"max_length": 0}"#).expect_err("refused");
+        assert!(
+            err.to_string().contains("max_length must be a positive"),
+            "{err}"
         );
     }
 

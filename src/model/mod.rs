@@ -1,14 +1,25 @@
-//! A Hugging Face model directory reduced to what embedserve serves: its configuration, its
-//! tokenizer and its input-embedding matrix.
+//! A model directory reduced to what embedserve serves: its configuration, its tokenizer and its
+//! embedding matrix. Two kinds are served: a Hugging Face transformer, whose input-embedding rows
+//! are returned as stored, and a static-embedding model (model2vec, sentence-transformers
+//! `StaticEmbedding`), whose sentence vectors equal model2vec 0.10.0's `encode` to the last float
+//! (the rules are in `static_model.rs` and `numpy_math.rs`). The kind is told from the files
+//! (`layout.rs`); [`EmbeddingModel`]'s methods apply the right rules for either.
 
 mod config;
+mod layout;
+mod numpy_math;
 pub mod pooling;
+mod static_model;
 mod tokenizer;
 mod weights;
 
 use std::path::{Path, PathBuf};
 
-pub use config::ModelConfig;
+use ndarray::{Array1, Array2};
+
+pub use config::{DEFAULT_MAX_LENGTH, ModelConfig, StaticSettings};
+pub use layout::ModelKind;
+pub use static_model::{StaticEmbedding, StaticInfo};
 pub use tokenizer::{CharIndex, TextTokenizer, Tokenized};
 pub use weights::{EmbeddingMatrix, INDEX_FILE, StoredDtype, WEIGHTS_FILE};
 
@@ -49,12 +60,14 @@ pub struct EmbeddingModel {
     pub name: String,
     /// The model directory.
     pub dir: PathBuf,
-    /// What `config.json` says.
+    /// What `config.json` says (empty for the sentence-transformers layouts, which have none).
     pub config: ModelConfig,
     /// The tokenizer from `tokenizer.json`.
     pub tokenizer: TextTokenizer,
-    /// The input-embedding matrix.
+    /// The input-embedding matrix (a static model's vectors, before `mapping` and `weights`).
     pub matrix: EmbeddingMatrix,
+    /// The rules of a static-embedding model; `None` for a transformer.
+    pub static_embedding: Option<StaticEmbedding>,
 }
 
 impl EmbeddingModel {
@@ -65,24 +78,131 @@ impl EmbeddingModel {
         if !dir.is_dir() {
             return Err(LoadError::new(dir, "not a directory (model_dir)"));
         }
+        let name = name.map(str::to_owned).unwrap_or_else(|| default_name(dir));
+        if let Some((layout, config)) = layout::detect(dir)? {
+            if let Some(wanted) = tensor.filter(|&wanted| wanted != layout.tensor) {
+                return Err(LoadError::new(
+                    &layout.weights,
+                    format!(
+                        "embedding_tensor is {wanted:?}, but a {} model keeps its vectors in {:?}",
+                        layout.kind.name(),
+                        layout.tensor
+                    ),
+                ));
+            }
+            let (rules, tokenizer, matrix) = StaticEmbedding::load(&layout)?;
+            if let Some(declared) = config.hidden_size.filter(|&d| d != matrix.cols()) {
+                // model2vec trusts the tensor; `hidden_dim` is only the distillation's record.
+                tracing::debug!(
+                    declared,
+                    cols = matrix.cols(),
+                    "hidden_dim differs from the tensor"
+                );
+            }
+            return Ok(Self {
+                name,
+                dir: dir.to_owned(),
+                config,
+                tokenizer,
+                matrix,
+                static_embedding: Some(rules),
+            });
+        }
         let config_path = dir.join("config.json");
         let config = ModelConfig::load(&config_path)?;
         let tokenizer = TextTokenizer::load(&dir.join("tokenizer.json"))?;
         let matrix = EmbeddingMatrix::open(dir, tensor, config.tie_word_embeddings)?;
         check_shapes(&config_path, &config, &tokenizer, &matrix)?;
-        let name = name.map(str::to_owned).unwrap_or_else(|| default_name(dir));
         Ok(Self {
             name,
             dir: dir.to_owned(),
             config,
             tokenizer,
             matrix,
+            static_embedding: None,
         })
     }
 
     /// Width of the returned vectors.
     pub fn dimension(&self) -> usize {
         self.matrix.cols()
+    }
+
+    /// What kind of model this is.
+    pub fn kind(&self) -> ModelKind {
+        self.static_embedding
+            .as_ref()
+            .map_or(ModelKind::Transformer, StaticEmbedding::kind)
+    }
+
+    /// Whether sentence vectors are normalised by default: a static model's setting; false for a
+    /// transformer, whose requests decide.
+    pub fn normalize(&self) -> bool {
+        self.static_embedding
+            .as_ref()
+            .is_some_and(StaticEmbedding::normalize)
+    }
+
+    /// One past the largest token id [`Self::rows`] and [`Self::sentence_vector`] accept: the
+    /// matrix rows of a transformer, the tokenizer's ids of a static model (whose `mapping` may
+    /// point many ids at one row).
+    pub fn token_id_limit(&self) -> usize {
+        self.static_embedding
+            .as_ref()
+            .map_or(self.matrix.rows(), StaticEmbedding::id_limit)
+    }
+
+    /// Tokenizes `text` as the model's vectors expect: a static model applies the library's rules
+    /// (never special tokens, whatever `add_special_tokens` says; character and token caps;
+    /// unknown tokens dropped), a transformer tokenizes as asked, without truncation.
+    pub fn tokenize(&self, text: &str, add_special_tokens: bool) -> Result<Tokenized, String> {
+        match &self.static_embedding {
+            Some(rules) => rules.tokenize(&self.tokenizer, text),
+            None => self.tokenizer.encode(text, add_special_tokens),
+        }
+    }
+
+    /// What each token contributes, `ids.len() x dimension`: the stored rows of a transformer, the
+    /// rows after `mapping` and `weights` of a static model.
+    ///
+    /// # Panics
+    /// If an id is not below [`Self::token_id_limit`]: callers validate ids first.
+    pub fn rows(&self, ids: &[u32]) -> Array2<f32> {
+        match &self.static_embedding {
+            Some(rules) => rules.rows(&self.matrix, ids),
+            None => self.matrix.gather(ids),
+        }
+    }
+
+    /// The sentence vector of `ids`, normalised as [`Self::normalize`] says: for a static model
+    /// exactly model2vec's `encode`; for a transformer the mean of the rows (f64 accumulation).
+    /// No ids give the zero vector.
+    ///
+    /// # Panics
+    /// If an id is not below [`Self::token_id_limit`].
+    pub fn sentence_vector(&self, ids: &[u32]) -> Array1<f32> {
+        self.sentence_vector_with(ids, self.normalize())
+    }
+
+    /// [`Self::sentence_vector`] with normalisation chosen by the caller (model2vec's
+    /// `encode(..., normalize=...)`); a transformer normalises with [`pooling::l2_normalize`].
+    ///
+    /// # Panics
+    /// If an id is not below [`Self::token_id_limit`].
+    pub fn sentence_vector_with(&self, ids: &[u32], normalize: bool) -> Array1<f32> {
+        if let Some(rules) = &self.static_embedding {
+            return rules.sentence_vector(&self.matrix, ids, normalize);
+        }
+        if ids.is_empty() {
+            return Array1::zeros(self.dimension());
+        }
+        let mut vector = pooling::pool(self.matrix.gather(ids).view(), pooling::Pooling::Mean);
+        if normalize {
+            if let Some(values) = vector.as_slice_mut() {
+                pooling::l2_normalize(values);
+            }
+        }
+        vector
     }
 }
 

@@ -12,7 +12,7 @@ pub struct TextTokenizer {
 }
 
 /// One input split into tokens.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tokenized {
     /// Token ids.
     pub ids: Vec<u32>,
@@ -41,6 +41,23 @@ impl Tokenized {
         self.tokens.truncate(max);
         self.offsets.truncate(max);
         self.special.truncate(max);
+    }
+
+    /// Keeps the tokens whose id satisfies `keep`, in order.
+    pub fn retain_ids(&mut self, keep: impl Fn(u32) -> bool) {
+        let all = std::mem::take(self);
+        let tokens = all
+            .ids
+            .into_iter()
+            .zip(all.tokens)
+            .zip(all.offsets)
+            .zip(all.special);
+        for (((id, token), offset), special) in tokens.filter(|(((id, _), _), _)| keep(*id)) {
+            self.ids.push(id);
+            self.tokens.push(token);
+            self.offsets.push(offset);
+            self.special.push(special);
+        }
     }
 }
 
@@ -74,6 +91,48 @@ impl TextTokenizer {
     /// Vocabulary size including added tokens.
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+
+    /// One past the largest token id (added tokens included): the ids a lookup table must cover.
+    pub fn id_limit(&self) -> usize {
+        self.inner
+            .get_vocab(true)
+            .values()
+            .max()
+            .map_or(0, |&id| id as usize + 1)
+    }
+
+    /// The id of the model's unknown token, found as model2vec 0.10.0 finds it
+    /// (`_get_unk_token_id`, model.py:623-633): the model's `unk_token` (WordPiece, BPE, WordLevel;
+    /// none if it is null or not in the vocabulary), else Unigram's `unk_id`.
+    pub fn unknown_token_id(&self) -> Option<u32> {
+        let model = serde_json::to_value(self.inner.get_model()).ok()?;
+        match model.get("unk_token") {
+            Some(token) => token.as_str().and_then(|t| self.inner.token_to_id(t)),
+            None => model
+                .get("unk_id")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|id| u32::try_from(id).ok()),
+        }
+    }
+
+    /// The median length in characters of the vocabulary's tokens, rounded down, as model2vec
+    /// computes it (`int(np.median(...))`, model.py:86); 0 for an empty vocabulary.
+    pub fn median_token_length(&self) -> usize {
+        let mut lengths: Vec<usize> = self
+            .inner
+            .get_vocab(true)
+            .keys()
+            .map(|token| token.chars().count())
+            .collect();
+        lengths.sort_unstable();
+        let n = lengths.len();
+        match n {
+            0 => 0,
+            // np.median averages the two middle values of an even count; int() floors.
+            _ if n % 2 == 0 => (lengths[n / 2 - 1] + lengths[n / 2]) / 2,
+            _ => lengths[n / 2],
+        }
     }
 
     /// Tokenizes `text`, optionally adding the model's special tokens.

@@ -2,7 +2,8 @@
 //!
 //! A single `model.safetensors` or the shard that `model.safetensors.index.json` names for the
 //! embedding tensor is mapped read-only; only the header is parsed at startup. Rows are widened to
-//! f32 one request at a time, which is exact for BF16 and F16.
+//! f32 one request at a time, which is exact for BF16, F16 and I8 (I8 only in static-embedding
+//! models, whose library reads the integers as they are, with no scale).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -62,6 +63,8 @@ pub enum StoredDtype {
     F16,
     /// IEEE single precision.
     F32,
+    /// Signed 8-bit integers, used unscaled (model2vec's int8 export; static models only).
+    I8,
 }
 
 impl StoredDtype {
@@ -70,6 +73,7 @@ impl StoredDtype {
             Dtype::BF16 => Some(Self::Bf16),
             Dtype::F16 => Some(Self::F16),
             Dtype::F32 => Some(Self::F32),
+            Dtype::I8 => Some(Self::I8),
             _ => None,
         }
     }
@@ -77,17 +81,19 @@ impl StoredDtype {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
+            Self::I8 => 1,
             Self::Bf16 | Self::F16 => 2,
             Self::F32 => 4,
         }
     }
 
-    /// The lowercase name used in responses (`bf16`, `f16`, `f32`).
+    /// The lowercase name used in responses (`bf16`, `f16`, `f32`, `i8`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Bf16 => "bf16",
             Self::F16 => "f16",
             Self::F32 => "f32",
+            Self::I8 => "i8",
         }
     }
 }
@@ -115,7 +121,7 @@ impl EmbeddingMatrix {
             let map = map_file(&single)?;
             let names = tensor_names(&single, &map)?;
             let name = choose_tensor(&single, names.iter().map(String::as_str), tensor, tied)?;
-            return Self::from_map(single, map, name);
+            return Self::from_map(single, map, name, false);
         }
         let index = dir.join(INDEX_FILE);
         if index.is_file() {
@@ -151,23 +157,39 @@ impl EmbeddingMatrix {
                 format!("{INDEX_FILE} places tensor {name:?} in this shard, but it is not there"),
             ));
         }
-        Self::from_map(shard, map, name)
+        Self::from_map(shard, map, name, false)
     }
 
-    fn from_map(file: PathBuf, map: Mmap, tensor: String) -> Result<Self, LoadError> {
+    /// Wraps tensor `tensor` of the mapped safetensors `file`, which must hold it.
+    ///
+    /// `static_model` admits I8: a transformer checkpoint stores int8 only with scales that
+    /// embedserve does not apply, while model2vec reads its int8 vectors as plain numbers.
+    pub(super) fn from_map(
+        file: PathBuf,
+        map: Mmap,
+        tensor: String,
+        static_model: bool,
+    ) -> Result<Self, LoadError> {
         let parsed = SafeTensors::deserialize(&map).map_err(|e| safetensors_error(&file, &e))?;
         let view = parsed
             .tensor(&tensor)
             .map_err(|e| safetensors_error(&file, &e))?;
-        let dtype = StoredDtype::from_safetensors(view.dtype()).ok_or_else(|| {
-            LoadError::new(
-                &file,
-                format!(
-                    "tensor {tensor:?} has dtype {:?}; supported are BF16, F16 and F32",
-                    view.dtype()
-                ),
-            )
-        })?;
+        let dtype = StoredDtype::from_safetensors(view.dtype())
+            .filter(|&dtype| static_model || dtype != StoredDtype::I8)
+            .ok_or_else(|| {
+                let also = if static_model {
+                    ", F32 and I8"
+                } else {
+                    " and F32"
+                };
+                LoadError::new(
+                    &file,
+                    format!(
+                        "tensor {tensor:?} has dtype {:?}; supported are BF16, F16{also}",
+                        view.dtype()
+                    ),
+                )
+            })?;
         let &[rows, cols] = view.shape() else {
             return Err(LoadError::new(
                 &file,
@@ -246,6 +268,11 @@ impl EmbeddingMatrix {
                     *value = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
                 }
             }
+            StoredDtype::I8 => {
+                for (value, &byte) in out.iter_mut().zip(bytes) {
+                    *value = f32::from(i8::from_le_bytes([byte]));
+                }
+            }
         }
     }
 
@@ -270,7 +297,7 @@ fn widen(bytes: &[u8], out: &mut [f32], convert: impl Fn([u8; 2]) -> f32) {
     }
 }
 
-fn map_file(path: &Path) -> Result<Mmap, LoadError> {
+pub(super) fn map_file(path: &Path) -> Result<Mmap, LoadError> {
     let file = File::open(path).map_err(|e| LoadError::io(path, &e))?;
     // SAFETY: the file is opened read-only and never written by embedserve; a model directory
     // must not be modified while it is served (documented). The header check below ensures every
@@ -278,12 +305,12 @@ fn map_file(path: &Path) -> Result<Mmap, LoadError> {
     unsafe { Mmap::map(&file) }.map_err(|e| LoadError::new(path, format!("cannot memory-map: {e}")))
 }
 
-fn tensor_names(path: &Path, map: &Mmap) -> Result<Vec<String>, LoadError> {
+pub(super) fn tensor_names(path: &Path, map: &Mmap) -> Result<Vec<String>, LoadError> {
     let (_, metadata) = SafeTensors::read_metadata(map).map_err(|e| safetensors_error(path, &e))?;
     Ok(metadata.tensors().into_keys().collect())
 }
 
-fn safetensors_error(path: &Path, error: &safetensors::SafeTensorError) -> LoadError {
+pub(super) fn safetensors_error(path: &Path, error: &safetensors::SafeTensorError) -> LoadError {
     use safetensors::SafeTensorError as E;
     let problem = match error {
         E::HeaderTooSmall => "truncated: shorter than the 8-byte header length".to_owned(),

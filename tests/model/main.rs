@@ -1,5 +1,5 @@
 //! Loading model directories: generated ones for every dtype, layout and error, and the real
-//! fixtures (Qwen tokenizer, MiniLM bf16 weights) against Python's answers.
+//! fixtures (Qwen tokenizer, MiniLM bf16 weights, the model2vec static models) against Python's answers.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,3 +8,4 @@ mod errors;
 mod fixtures;
 mod fuzz_inputs;
 mod loading;
+mod static_models;
