@@ -102,7 +102,7 @@ pub fn prepare(
             })
             .collect()),
         Inputs::Ids { batch, nested } => {
-            check_ids(batch, nested, model.matrix.rows(), limits, options)
+            check_ids(batch, nested, model.token_id_limit(), limits, options)
         }
     }
 }
@@ -122,8 +122,7 @@ pub fn tokenize(
         .map(|(index, text)| {
             let param = format!("{}[{index}]", options.field);
             let mut tokenized = model
-                .tokenizer
-                .encode(text, options.add_special_tokens)
+                .tokenize(text, options.add_special_tokens)
                 .map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
             if tokenized.len() > limits.max_tokens {
                 if !options.truncate {
@@ -145,11 +144,12 @@ pub fn tokenize(
     Ok(tokenized)
 }
 
-/// Checks raw token ids: batch size, length limit, and every id inside the matrix's `rows`.
+/// Checks raw token ids: batch size, length limit, and every id below `id_limit` (the matrix's
+/// rows, or the vocabulary of a static model whose `mapping` shares rows between tokens).
 fn check_ids(
     batch: Vec<Vec<u32>>,
     nested: bool,
-    rows: usize,
+    id_limit: usize,
     limits: Limits,
     options: InputOptions,
 ) -> Result<Vec<PreparedInput>, InputError> {
@@ -185,10 +185,14 @@ fn check_ids(
                 }
                 ids.truncate(limits.max_tokens);
             }
-            if let Some((j, id)) = ids.iter().enumerate().find(|(_, id)| **id as usize >= rows) {
+            if let Some((j, id)) = ids
+                .iter()
+                .enumerate()
+                .find(|(_, id)| **id as usize >= id_limit)
+            {
                 return Err(InputError::new(
                     param(Some(j)),
-                    format!("token id {id} is outside the embedding matrix (rows 0..{rows})"),
+                    format!("token id {id} is outside the model's vocabulary (ids 0..{id_limit})"),
                 ));
             }
             Ok(PreparedInput { ids, tokens: None })
@@ -198,9 +202,18 @@ fn check_ids(
     Ok(prepared)
 }
 
-/// The rule for pooled vectors: every input needs at least one token (a mean of nothing is no
-/// vector). `field` names the inputs in the error (`inputs[3] has no tokens to pool`).
-pub fn require_tokens(inputs: &[PreparedInput], field: &str) -> Result<(), InputError> {
+/// The rule for pooled vectors of a transformer's embedding layer: every input needs at least
+/// one token (a mean of nothing is no vector). `field` names the inputs in the error
+/// (`inputs[3] has no tokens to pool`). A static-embedding model instead answers the zero vector,
+/// as model2vec's `encode` does for a text whose every token is unknown, so this passes for it.
+pub fn require_tokens(
+    model: &EmbeddingModel,
+    inputs: &[PreparedInput],
+    field: &str,
+) -> Result<(), InputError> {
+    if model.kind().is_static() {
+        return Ok(());
+    }
     match inputs.iter().position(|input| input.ids.is_empty()) {
         Some(index) => Err(InputError::new(
             format!("{field}[{index}]"),
@@ -260,7 +273,7 @@ fn check_total_tokens(
 mod tests {
     use super::*;
 
-    fn input(ids: &[u32]) -> PreparedInput {
+    fn prepared(ids: &[u32]) -> PreparedInput {
         PreparedInput {
             ids: ids.to_vec(),
             tokens: None,
@@ -320,6 +333,6 @@ mod tests {
         };
         let prepared =
             check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, truncating).expect("truncated");
-        assert_eq!(prepared, vec![input(&[1, 2, 3])]);
+        assert_eq!(prepared, vec![self::prepared(&[1, 2, 3])]);
     }
 }

@@ -25,7 +25,7 @@ pub(super) async fn embed(
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, inputs, limits, options)?;
             if request.pooling != Pooling::None {
-                input::require_tokens(&prepared, "inputs")?;
+                input::require_tokens(model, &prepared, "inputs")?;
             }
             let usage = Usage::of(prepared.iter().map(|input| input.ids.len()).sum());
             let count = prepared.len();

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::JsonBytes;
 use crate::error::AppError;
-use crate::model::EmbeddingModel;
+use crate::model::{EmbeddingModel, ModelKind, StaticEmbedding, StaticInfo};
 use crate::state::AppState;
 use crate::word2vec::WordVectors;
 
@@ -49,6 +49,7 @@ struct Info<'a> {
 #[derive(Serialize)]
 struct ModelInfo<'a> {
     name: &'a str,
+    kind: ModelKind,
     path: &'a Path,
     model_type: Option<&'a str>,
     architectures: &'a [String],
@@ -60,6 +61,8 @@ struct ModelInfo<'a> {
     tensor: &'a str,
     weights_file: &'a Path,
     tokenizer_vocab_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    static_embedding: Option<StaticInfo>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +105,7 @@ pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, App
 fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
     ModelInfo {
         name: &model.name,
+        kind: model.kind(),
         path: &model.dir,
         model_type: model.config.model_type.as_deref(),
         architectures: &model.config.architectures,
@@ -113,6 +117,7 @@ fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
         tensor: model.matrix.tensor(),
         weights_file: model.matrix.file(),
         tokenizer_vocab_size: model.tokenizer.vocab_size(),
+        static_embedding: model.static_embedding.as_ref().map(StaticEmbedding::info),
     }
 }
 

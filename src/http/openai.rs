@@ -2,7 +2,8 @@
 //! (the `openai` SDKs, LangChain, LlamaIndex) work by pointing their base URL here.
 //!
 //! The vector of an input is the mean of its token rows, L2-normalized; `dimensions` keeps the
-//! first N values before normalizing. The requested `model` name is not enforced (clients send
+//! first N values before normalizing. A static-embedding model answers with its library's exact
+//! sentence embedding (see [`crate::embedding`]). The requested `model` name is not enforced (clients send
 //! their own defaults); responses name the served model.
 
 use axum::extract::State;
@@ -35,7 +36,10 @@ pub(super) async fn embeddings(
             };
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, request.input.into(), limits, options)?;
-            input::require_tokens(&prepared, "input")?;
+            input::require_tokens(model, &prepared, "input")?;
+            // OpenAI's vectors have unit length; a static model answers as its library's `encode`
+            // does, normalized exactly when its configuration says so.
+            let normalize = !model.kind().is_static();
             let tokens = prepared.iter().map(|input| input.ids.len()).sum();
             let count = prepared.len();
             let data = prepared
@@ -45,7 +49,7 @@ pub(super) async fn embeddings(
                     object: "embedding",
                     index,
                     embedding: Encoded::vector(
-                        pooled_vector(model, &input.ids, Pooling::Mean, dimensions, true),
+                        pooled_vector(model, &input.ids, Pooling::Mean, dimensions, normalize),
                         request.encoding_format,
                     ),
                 })
