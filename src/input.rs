@@ -281,17 +281,6 @@ mod tests {
     }
 
     #[test]
-    fn pooled_vectors_need_a_token_in_every_input() {
-        assert_eq!(
-            require_tokens(&[input(&[1]), input(&[2, 3])], "inputs"),
-            Ok(())
-        );
-        let error = require_tokens(&[input(&[1]), input(&[])], "input").expect_err("empty");
-        assert_eq!(error.param, "input[1]");
-        assert_eq!(error.message, "input[1] has no tokens to pool");
-    }
-
-    #[test]
     fn batch_and_total_limits() {
         let limits = Limits {
             max_batch: 2,

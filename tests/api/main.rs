@@ -21,4 +21,5 @@ mod openai;
 mod router;
 mod similar;
 mod startup;
+mod static_models;
 mod tokenize;
