@@ -1,15 +1,19 @@
 //! Service settings: built-in defaults, then `config/default.toml` (or `--config`), then
 //! `EMBEDSERVE_*` environment variables and command-line flags.
 //!
-//! [`Settings`] holds the resolved values; [`ServeArgs`] is the flag/env layer. Both use the same
-//! key names, so the override step is a generic merge of TOML tables rather than a field-by-field
-//! copy.
+//! [`Settings`] holds the resolved values; the flag/env layer is whatever serializes to the same
+//! key names (the command line's `ServeArgs` in [`crate::cli`]), so the override step is a generic
+//! merge of TOML tables rather than a field-by-field copy.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::word2vec::StoreFormat;
+use crate::word2vec::store::UnknownStoreFormat;
 
 /// The file read when neither `--config` nor `EMBEDSERVE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
@@ -94,7 +98,7 @@ impl Default for Settings {
 }
 
 /// How the word2vec store's format is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreFormatSetting {
     /// Detect binary or text from the content.
@@ -105,8 +109,34 @@ pub enum StoreFormatSetting {
     Text,
 }
 
+impl StoreFormatSetting {
+    /// The format to read the store as, or `None` to detect it from the content.
+    pub fn store_format(self) -> Option<StoreFormat> {
+        match self {
+            StoreFormatSetting::Auto => None,
+            StoreFormatSetting::Binary => Some(StoreFormat::Binary),
+            StoreFormatSetting::Text => Some(StoreFormat::Text),
+        }
+    }
+}
+
+impl FromStr for StoreFormatSetting {
+    type Err = UnknownStoreFormat;
+
+    /// Reads `auto`, `binary` or `text`, the names the settings file uses.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "auto" => Ok(StoreFormatSetting::Auto),
+            _ => match name.parse::<StoreFormat>()? {
+                StoreFormat::Binary => Ok(StoreFormatSetting::Binary),
+                StoreFormat::Text => Ok(StoreFormatSetting::Text),
+            },
+        }
+    }
+}
+
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -115,112 +145,23 @@ pub enum LogFormat {
     Json,
 }
 
-/// Flags and environment variables of `embedserve serve`; each overrides the config file.
-#[derive(Debug, Clone, Default, Serialize, clap::Args)]
-pub struct ServeArgs {
-    /// Settings file [default: config/default.toml when present].
-    #[arg(long, env = "EMBEDSERVE_CONFIG", value_name = "FILE")]
-    #[serde(skip)]
-    pub config: Option<PathBuf>,
-    /// Address and port to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "EMBEDSERVE_LISTEN", value_name = "ADDR")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listen: Option<SocketAddr>,
-    /// Hugging Face model directory; an empty value serves no model [default: models/demo].
-    #[arg(long, env = "EMBEDSERVE_MODEL_DIR", value_name = "DIR", value_parser = path_or_empty)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_dir: Option<PathBuf>,
-    /// Name reported as `model` [default: the model directory's name].
-    #[arg(long, env = "EMBEDSERVE_MODEL_NAME", value_name = "NAME")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_name: Option<String>,
-    /// Input-embedding tensor name [default: found by the names real models use].
-    #[arg(long, env = "EMBEDSERVE_EMBEDDING_TENSOR", value_name = "NAME")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub embedding_tensor: Option<String>,
-    /// word2vec store; an empty value serves none [default: models/demo/word2vec.bin].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE", value_parser = path_or_empty)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word2vec: Option<PathBuf>,
-    /// Format of the word2vec store [default: auto].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC_FORMAT", value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word2vec_format: Option<StoreFormatSetting>,
-    /// Load only the first N words of the store; 0 loads all [default: 0].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LIMIT", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word2vec_limit: Option<usize>,
-    /// Decode invalid UTF-8 in store words lossily [default: false].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LOSSY_UTF8", value_name = "BOOL")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word2vec_lossy_utf8: Option<bool>,
-    /// Largest accepted request body in bytes [default: 2097152].
-    #[arg(long, env = "EMBEDSERVE_BODY_LIMIT_BYTES", value_name = "BYTES")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body_limit_bytes: Option<usize>,
-    /// Largest number of inputs in one request [default: 64].
-    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_SIZE", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_batch_size: Option<usize>,
-    /// Largest number of tokens in one input [default: 8192].
-    #[arg(long, env = "EMBEDSERVE_MAX_TOKENS_PER_INPUT", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens_per_input: Option<usize>,
-    /// Largest number of tokens in one request, all inputs together [default: 16384].
-    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_TOKENS", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_batch_tokens: Option<usize>,
-    /// Largest `topn` of a similarity query [default: 1000].
-    #[arg(long, env = "EMBEDSERVE_MAX_TOPN", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_topn: Option<usize>,
-    /// Requests admitted at once; more get 429 [default: 128].
-    #[arg(long, env = "EMBEDSERVE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_concurrent_requests: Option<usize>,
-    /// Threads doing CPU work; 0 uses every core [default: 0].
-    #[arg(long, env = "EMBEDSERVE_COMPUTE_THREADS", value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub compute_threads: Option<usize>,
-    /// Seconds before a request is answered 503 timeout [default: 30].
-    #[arg(long, env = "EMBEDSERVE_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_timeout_secs: Option<u64>,
-    /// Seconds in-flight requests get to finish on shutdown [default: 30].
-    #[arg(long, env = "EMBEDSERVE_DRAIN_TIMEOUT_SECS", value_name = "SECS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drain_timeout_secs: Option<u64>,
-    /// Accepted API keys, comma-separated; none disables authentication [default: none].
-    #[arg(
-        long,
-        env = "EMBEDSERVE_API_KEYS",
-        value_name = "KEYS",
-        value_delimiter = ','
-    )]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_keys: Option<Vec<String>>,
-    /// Whether health and metrics also require an API key [default: false].
-    #[arg(long, env = "EMBEDSERVE_AUTH_PROTECTS_HEALTH", value_name = "BOOL")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_protects_health: Option<bool>,
-    /// CORS origins, comma-separated; `*` allows any [default: none].
-    #[arg(
-        long,
-        env = "EMBEDSERVE_CORS_ORIGINS",
-        value_name = "ORIGINS",
-        value_delimiter = ','
-    )]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors_origins: Option<Vec<String>>,
-    /// Log line format [default: text].
-    #[arg(long, env = "EMBEDSERVE_LOG_FORMAT", value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_format: Option<LogFormat>,
-    /// Log filter, e.g. `info` or `embedserve=debug` [default: info].
-    #[arg(long, env = "EMBEDSERVE_LOG_LEVEL", value_name = "FILTER")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_level: Option<String>,
+impl FromStr for LogFormat {
+    type Err = UnknownLogFormat;
+
+    /// Reads `text` or `json`, the names the settings file uses.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(UnknownLogFormat(name.to_owned())),
+        }
+    }
 }
+
+/// A log format name other than `text` or `json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown log format {0:?} (expected `text` or `json`)")]
+pub struct UnknownLogFormat(pub String);
 
 /// Why the settings could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -244,16 +185,21 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Resolves the settings: defaults, then the config file, then flags and environment.
-    pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
-        let mut table = match &args.config {
+    /// Resolves the settings: defaults, then `config_file` (or [`DEFAULT_CONFIG_FILE`] when it
+    /// exists), then `overrides` from flags and environment: any value that serializes to a table
+    /// of setting names (`None` fields skipped), such as the command line's `ServeArgs`.
+    pub fn load(
+        config_file: Option<&Path>,
+        overrides: &impl Serialize,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match config_file {
             Some(path) => read_table(path)?,
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
                 read_table(Path::new(DEFAULT_CONFIG_FILE))?
             }
             None => toml::Table::new(),
         };
-        let overrides = toml::Table::try_from(args).map_err(|e| ConfigError::Invalid {
+        let overrides = toml::Table::try_from(overrides).map_err(|e| ConfigError::Invalid {
             origin: "flags and environment".to_owned(),
             message: e.to_string(),
         })?;
@@ -262,9 +208,7 @@ impl Settings {
             table
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    origin: args
-                        .config
-                        .as_deref()
+                    origin: config_file
                         .unwrap_or(Path::new(DEFAULT_CONFIG_FILE))
                         .display()
                         .to_string(),
@@ -321,11 +265,6 @@ impl Settings {
     }
 }
 
-/// Accepts an empty value, which means "serve none" for the model and the store.
-fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
-    Ok(PathBuf::from(value))
-}
-
 fn non_empty(path: &Path) -> Option<&Path> {
     (!path.as_os_str().is_empty()).then_some(path)
 }
@@ -367,37 +306,27 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("s.toml");
         std::fs::write(&file, "max_topn = 5\nmax_batch_size = 7\n").expect("write");
-        let args = ServeArgs {
-            config: Some(file.clone()),
-            max_topn: Some(9),
-            ..ServeArgs::default()
-        };
-        let settings = Settings::load(&args).expect("valid");
+        let mut flags = toml::Table::new();
+        flags.insert("max_topn".to_owned(), 9.into());
+        let settings = Settings::load(Some(&file), &flags).expect("valid");
         assert_eq!((settings.max_topn, settings.max_batch_size), (9, 7));
 
         std::fs::write(&file, "max_topn = 5\nmaxtopn = 7\n").expect("write");
-        let err = Settings::load(&args).expect_err("typo is refused");
+        let err = Settings::load(Some(&file), &flags).expect_err("typo is refused");
         assert!(err.to_string().contains("maxtopn"), "{err}");
     }
 
     #[test]
     fn zero_limits_are_refused() {
-        let args = ServeArgs {
-            config: Some(PathBuf::from("/nonexistent/none.toml")),
-            ..ServeArgs::default()
-        };
+        let none = toml::Table::new();
         assert!(matches!(
-            Settings::load(&args),
+            Settings::load(Some(Path::new("/nonexistent/none.toml")), &none),
             Err(ConfigError::Read { .. })
         ));
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("s.toml");
         std::fs::write(&file, "max_batch_size = 0\n").expect("write");
-        let args = ServeArgs {
-            config: Some(file),
-            ..ServeArgs::default()
-        };
-        let err = Settings::load(&args).expect_err("zero refused");
+        let err = Settings::load(Some(&file), &none).expect_err("zero refused");
         assert!(err.to_string().contains("max_batch_size"), "{err}");
     }
 }

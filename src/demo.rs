@@ -10,7 +10,6 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use half::bf16;
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
@@ -22,24 +21,36 @@ use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{AddedToken, Tokenizer};
 
 use crate::word2vec::store::WordVectors;
-use crate::word2vec::train::{self, TrainArgs};
+use crate::word2vec::train::random::Word2VecRandom;
+use crate::word2vec::train::{self, TrainSettings};
 
-/// Flags of `embedserve demo-model`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {
+/// What `embedserve demo-model` generates, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSettings {
     /// Directory to write (created if needed; its demo files are replaced).
-    #[arg(long, default_value = "models/demo")]
     pub out: PathBuf,
     /// Sentences in the generated corpus.
-    #[arg(long, default_value_t = 40_000)]
     pub sentences: usize,
     /// Seed of the corpus and of training.
-    #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Width of the embedding matrix and of the store's vectors.
-    #[arg(long, default_value_t = 48)]
     pub dim: usize,
 }
+
+impl Default for DemoSettings {
+    /// The bundled demo: `models/demo`, 40,000 sentences, seed 7, 48 dimensions.
+    fn default() -> Self {
+        DemoSettings {
+            out: PathBuf::from("models/demo"),
+            sentences: 40_000,
+            seed: 7,
+            dim: 48,
+        }
+    }
+}
+
+/// The former name of [`DemoSettings`], until its last users (the API tests) switch.
+pub type DemoArgs = DemoSettings;
 
 /// Why the demo could not be generated.
 #[derive(Debug, thiserror::Error)]
@@ -177,25 +188,16 @@ const CAPITAL_TEMPLATES: &[&str] = &[
     "the capital city {cap} is the largest city in {country}",
 ];
 
-/// word2vec.c's linear congruential generator: cheap, seedable, and dependency-free.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(25_214_903_917).wrapping_add(11);
-        self.0 >> 16
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
+/// One of `items`, drawn with `rng`.
+fn pick<'a, T>(rng: &mut Word2VecRandom, items: &'a [T]) -> &'a T {
+    &items[(rng.next_u48() % items.len() as u64) as usize]
 }
 
 /// Generates `count` sentences with the planted structure.
 pub fn corpus(count: usize, seed: u64) -> Vec<String> {
-    let mut rng = Lcg(seed);
+    let mut rng = Word2VecRandom::new(seed);
     (0..count)
-        .map(|_| match rng.next() % 3 {
+        .map(|_| match rng.next_u48() % 3 {
             0 => category_sentence(&mut rng),
             1 => gender_sentence(&mut rng),
             _ => capital_sentence(&mut rng),
@@ -203,48 +205,48 @@ pub fn corpus(count: usize, seed: u64) -> Vec<String> {
         .collect()
 }
 
-fn category_sentence(rng: &mut Lcg) -> String {
-    let (_, members, templates) = rng.pick(CATEGORIES);
-    let mut sentence = (*rng.pick(templates)).to_owned();
+fn category_sentence(rng: &mut Word2VecRandom) -> String {
+    let (_, members, templates) = pick(rng, CATEGORIES);
+    let mut sentence = (*pick(rng, templates)).to_owned();
     while sentence.contains("{}") {
-        let word = rng.pick(members);
+        let word = pick(rng, members);
         sentence = sentence.replacen("{}", word, 1);
     }
     sentence
 }
 
-fn gender_sentence(rng: &mut Lcg) -> String {
-    let (male, female, domain) = rng.pick(GENDER_PAIRS);
-    rng.pick(GENDER_TEMPLATES)
+fn gender_sentence(rng: &mut Word2VecRandom) -> String {
+    let (male, female, domain) = pick(rng, GENDER_PAIRS);
+    pick(rng, GENDER_TEMPLATES)
         .replace("{m}", male)
         .replace("{f}", female)
         .replace("{d}", domain)
 }
 
-fn capital_sentence(rng: &mut Lcg) -> String {
-    let (country, capital) = rng.pick(CAPITALS);
-    let (country2, capital2) = rng.pick(CAPITALS);
-    rng.pick(CAPITAL_TEMPLATES)
+fn capital_sentence(rng: &mut Word2VecRandom) -> String {
+    let (country, capital) = pick(rng, CAPITALS);
+    let (country2, capital2) = pick(rng, CAPITALS);
+    pick(rng, CAPITAL_TEMPLATES)
         .replace("{cap2}", capital2)
         .replace("{country2}", country2)
         .replace("{cap}", capital)
         .replace("{country}", country)
 }
 
-/// Writes the demo model directory and word2vec store into `args.out`.
-pub fn generate(args: &DemoArgs) -> Result<(), DemoError> {
+/// Writes the demo model directory and word2vec store into `settings.out`.
+pub fn generate(settings: &DemoSettings) -> Result<(), DemoError> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| DemoError::Io { path, source }
     };
-    fs::create_dir_all(&args.out).map_err(io(&args.out))?;
+    fs::create_dir_all(&settings.out).map_err(io(&settings.out))?;
     let work = tempfile::tempdir().map_err(io(&std::env::temp_dir()))?;
-    let sentences = corpus(args.sentences, args.seed);
+    let sentences = corpus(settings.sentences, settings.seed);
     let corpus_path = work.path().join("corpus.txt");
     write_lines(&corpus_path, &sentences)?;
 
     let tokenizer = train_tokenizer(&sentences)?;
-    let tokenizer_path = args.out.join("tokenizer.json");
+    let tokenizer_path = settings.out.join("tokenizer.json");
     tokenizer
         .save(&tokenizer_path, false)
         .map_err(|e| DemoError::Tokenizer(e.to_string()))?;
@@ -262,11 +264,16 @@ pub fn generate(args: &DemoArgs) -> Result<(), DemoError> {
         .map_err(|e| DemoError::Tokenizer(e.to_string()))?;
     write_lines(&pieces_path, &pieces)?;
     let piece_vectors_path = work.path().join("pieces.bin");
-    train_word2vec(&pieces_path, &piece_vectors_path, args, true)?;
+    train_word2vec(&pieces_path, &piece_vectors_path, settings, true)?;
     let piece_vectors = WordVectors::load(&piece_vectors_path, &Default::default())?;
-    write_weights(&args.out, &tokenizer, &piece_vectors, args)?;
+    write_weights(&settings.out, &tokenizer, &piece_vectors, settings)?;
 
-    train_word2vec(&corpus_path, &args.out.join("word2vec.bin"), args, false)?;
+    train_word2vec(
+        &corpus_path,
+        &settings.out.join("word2vec.bin"),
+        settings,
+        false,
+    )?;
     Ok(())
 }
 
@@ -320,36 +327,25 @@ fn train_tokenizer(sentences: &[String]) -> Result<Tokenizer, DemoError> {
     Ok(tokenizer)
 }
 
+/// Skip-gram over `input`, 10 epochs on one worker (reproducible), every word kept.
 fn train_word2vec(
     input: &Path,
     output: &Path,
-    args: &DemoArgs,
+    demo: &DemoSettings,
     tokenized: bool,
 ) -> Result<(), DemoError> {
-    #[derive(Parser)]
-    struct Train {
-        #[command(flatten)]
-        args: TrainArgs,
-    }
-    let mut flags = vec![
-        "train".to_owned(),
-        "--input".to_owned(),
-        input.display().to_string(),
-        "--output".to_owned(),
-        output.display().to_string(),
-        format!("--vector-size={}", args.dim),
-        "--min-count=1".to_owned(),
-        "--epochs=10".to_owned(),
-        "--workers=1".to_owned(),
-        "--sg=1".to_owned(),
-        format!("--seed={}", args.seed),
-        "--quiet".to_owned(),
-    ];
-    if tokenized {
-        flags.push("--tokenized".to_owned());
-    }
-    let parsed = Train::try_parse_from(flags).map_err(|e| DemoError::Tokenizer(e.to_string()))?;
-    train::run(&parsed.args)?;
+    let settings = TrainSettings {
+        tokenized,
+        vector_size: demo.dim,
+        min_count: 1,
+        epochs: 10,
+        workers: 1,
+        sg: 1,
+        seed: demo.seed,
+        quiet: true,
+        ..TrainSettings::new(input, output)
+    };
+    train::run(&settings)?;
     Ok(())
 }
 
@@ -359,25 +355,25 @@ fn write_weights(
     out: &Path,
     tokenizer: &Tokenizer,
     vectors: &WordVectors,
-    args: &DemoArgs,
+    settings: &DemoSettings,
 ) -> Result<(), DemoError> {
     let rows = tokenizer.get_vocab_size(true);
-    let mut rng = Lcg(args.seed ^ 0x5eed);
-    let mut data = Vec::with_capacity(rows * args.dim * 2);
+    let mut rng = Word2VecRandom::new(settings.seed ^ 0x5eed);
+    let mut data = Vec::with_capacity(rows * settings.dim * 2);
     for id in 0..rows {
         let trained = tokenizer
             .id_to_token(id as u32)
             .and_then(|token| vectors.index_of(&token))
             .and_then(|index| vectors.vector(index));
-        for col in 0..args.dim {
+        for col in 0..settings.dim {
             let value = match trained {
                 Some(row) => row[col],
-                None => ((rng.next() % 2001) as f32 - 1000.0) / 1.0e5,
+                None => ((rng.next_u48() % 2001) as f32 - 1000.0) / 1.0e5,
             };
             data.extend_from_slice(&bf16::from_f32(value).to_le_bytes());
         }
     }
-    let view = TensorView::new(Dtype::BF16, vec![rows, args.dim], &data)
+    let view = TensorView::new(Dtype::BF16, vec![rows, settings.dim], &data)
         .map_err(|e| DemoError::Weights(e.to_string()))?;
     let weights = out.join("model.safetensors");
     let bytes = safetensors::tensor::serialize(vec![("model.embed_tokens.weight", view)], None)
@@ -389,11 +385,11 @@ fn write_weights(
     let config = serde_json::json!({
         "architectures": ["EmbedserveDemoModel"],
         "model_type": "embedserve-demo",
-        "hidden_size": args.dim,
+        "hidden_size": settings.dim,
         "vocab_size": rows,
         "tie_word_embeddings": true,
         "torch_dtype": "bfloat16",
-        "demo": {"generator": "embedserve demo-model", "sentences": args.sentences, "seed": args.seed}
+        "demo": {"generator": "embedserve demo-model", "sentences": settings.sentences, "seed": settings.seed}
     });
     let config_path = out.join("config.json");
     let text =

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::store::WordVectors;
-use crate::vector::l2_normalize as normalise;
+use crate::vector::{DotTail, Separate, dot, l2_normalize};
 
 /// Errors of a query; each maps to one HTTP status.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -125,7 +125,7 @@ impl WordVectors {
             total_weight += weight.abs();
         }
         mean.iter_mut().for_each(|m| *m /= total_weight);
-        normalise(&mut mean);
+        l2_normalize(&mut mean);
         let inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
         self.search(&mean, &inputs, options)
     }
@@ -147,7 +147,7 @@ impl WordVectors {
             return Err(QueryError::NonFiniteVector { index });
         }
         let mut query = vector.to_vec();
-        normalise(&mut query);
+        l2_normalize(&mut query);
         Ok(self.search(&query, &[], options))
     }
 
@@ -155,11 +155,15 @@ impl WordVectors {
     pub fn similarity(&self, first: &str, second: &str) -> Result<f32, QueryError> {
         let a = self.require(first)?;
         let b = self.require(second)?;
-        Ok(dot(self.unit_row(a), self.unit_row(b)))
+        Ok(dot::<Separate>(
+            self.unit_row(a),
+            self.unit_row(b),
+            DotTail::Apart,
+        ))
     }
 
     /// The word furthest from the mean of the given words (gensim `doesnt_match`): the unit
-    /// vectors are averaged and re-normalised, and the word with the lowest cosine to that mean
+    /// vectors are averaged and re-normalized, and the word with the lowest cosine to that mean
     /// wins, a tie going to the smallest word as gensim's `sorted(..., reverse=True)[-1]` picks.
     /// Unknown words are ignored with a warning, as gensim does; repeated words count each time.
     pub fn doesnt_match<W: AsRef<str>>(&self, words: &[W]) -> Result<&str, QueryError> {
@@ -187,12 +191,12 @@ impl WordVectors {
                 .for_each(|(m, &u)| *m += u);
         }
         mean.iter_mut().for_each(|m| *m /= used.len() as f32);
-        normalise(&mut mean);
+        l2_normalize(&mut mean);
         let odd = used
             .iter()
             .map(|&index| {
                 (
-                    dot(self.unit_row(index), &mean),
+                    dot::<Separate>(self.unit_row(index), &mean, DotTail::Apart),
                     self.words()[index].as_str(),
                 )
             })
@@ -264,30 +268,6 @@ fn check_topn(options: &SearchOptions) -> Result<(), QueryError> {
     Ok(())
 }
 
-/// Independent partial sums in the dot product: enough to fill the vector units' pipelines and
-/// let LLVM keep them in SIMD registers (16 f32 = four SSE or two AVX registers).
-const LANES: usize = 16;
-
-/// Dot product written so LLVM auto-vectorises it: fixed-width blocks with independent
-/// accumulators (a single running sum would serialise every addition).
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut sums = [0.0f32; LANES];
-    let a_blocks = a.chunks_exact(LANES);
-    let b_blocks = b.chunks_exact(LANES);
-    let tail: f32 = a_blocks
-        .remainder()
-        .iter()
-        .zip(b_blocks.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a_blocks.zip(b_blocks) {
-        for lane in 0..LANES {
-            sums[lane] += x[lane] * y[lane];
-        }
-    }
-    sums.iter().sum::<f32>() + tail
-}
-
 /// A scored row; ordered so that "greater" means "better": higher score, then lower row.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -338,7 +318,7 @@ impl TopK {
         // Cheap rejection: a row must beat the worst kept score once the heap is full.
         let mut threshold = f32::NEG_INFINITY;
         for (offset, row) in block.chunks_exact(dim).enumerate() {
-            let score = dot(row, query);
+            let score = dot::<Separate>(row, query, DotTail::Apart);
             // NaN (a stored vector with NaN) fails this comparison too and is never returned.
             if score.is_nan() || score < threshold {
                 continue;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use embedserve::word2vec::eval::{EvalArgs, evaluate_word_analogies, evaluate_word_pairs, run};
+use embedserve::word2vec::eval::{EvalSettings, evaluate_word_analogies, evaluate_word_pairs, run};
 use embedserve::word2vec::store::{LoadOptions, WordVectors};
 use serde_json::Value;
 
@@ -134,13 +134,12 @@ fn run_reports_both_evaluations_as_text_and_json() {
         .take_while(|l| !l.starts_with(": currency"))
         .collect();
     std::fs::write(&analogies, head.join("\n")).unwrap();
-    let args = EvalArgs {
+    let args = EvalSettings {
         vectors,
         analogies: Some(analogies),
         pairs: Some(pairs),
         restrict_vocab: 300_000,
         case_sensitive: false,
-        json: true,
     };
     let report = run(&args).unwrap();
     let text = report.render(false).unwrap();

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use embedserve::word2vec::store::{LoadOptions, StoreFormat, WordVectors};
-use embedserve::word2vec::train::{OutputFormat, TrainArgs, TrainError, run};
+use embedserve::word2vec::train::{TrainError, TrainSettings, run};
 
 /// Groups of words that share contexts: member `m` of group `g` is `g{g}m{m}` and appears only
 /// between the group's context words `g{g}c{c}`, so members of a group are interchangeable.
@@ -49,8 +49,8 @@ fn planted_corpus(dir: &Path, sentences: usize) -> PathBuf {
 }
 
 /// Small, fast settings for the generated corpus.
-fn small_args(input: &Path, output: &Path) -> TrainArgs {
-    let mut args = TrainArgs::new(input, output);
+fn small_args(input: &Path, output: &Path) -> TrainSettings {
+    let mut args = TrainSettings::new(input, output);
     args.tokenized = true;
     args.vector_size = 16;
     args.min_count = 1;
@@ -137,15 +137,15 @@ fn store_round_trips_in_both_formats_sorted_by_frequency() {
         "The cat sat.\nThe CAT sat on the mat!\nThe cat, 42 x\n",
     )
     .unwrap();
-    let load = |format: OutputFormat, name: &str| {
+    let load = |format: StoreFormat, name: &str| {
         let output = dir.path().join(name);
         let mut args = small_args(&corpus, &output);
         (args.tokenized, args.format) = (false, format);
         run(&args).unwrap();
         WordVectors::load(&output, &LoadOptions::default()).unwrap()
     };
-    let binary = load(OutputFormat::Binary, "v.bin");
-    let text = load(OutputFormat::Text, "v.txt");
+    let binary = load(StoreFormat::Binary, "v.bin");
+    let text = load(StoreFormat::Text, "v.txt");
     assert_eq!(binary.format(), Some(StoreFormat::Binary));
     assert_eq!(text.format(), Some(StoreFormat::Text));
     // Ties (on, mat: once each) come later-first-seen first, as gensim sorts them.
@@ -166,7 +166,7 @@ fn store_round_trips_in_both_formats_sorted_by_frequency() {
 
 /// Runs `args` expecting an error whose message contains `needle`, and checks that nothing was
 /// left in the output directory.
-fn assert_fails_cleanly(args: &TrainArgs, needle: &str) -> TrainError {
+fn assert_fails_cleanly(args: &TrainSettings, needle: &str) -> TrainError {
     let err = run(args).expect_err("training should fail");
     assert!(err.to_string().contains(needle), "{err} lacks {needle:?}");
     assert!(
@@ -193,7 +193,7 @@ fn bad_arguments_fail_without_output() {
     fs::create_dir(&out_dir).unwrap();
     let output = out_dir.join("vectors.bin");
     let base = small_args(&corpus, &output);
-    let with = |change: &dyn Fn(&mut TrainArgs)| {
+    let with = |change: &dyn Fn(&mut TrainSettings)| {
         let mut args = base.clone();
         change(&mut args);
         args

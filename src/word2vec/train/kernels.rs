@@ -4,6 +4,8 @@
 
 use std::cell::UnsafeCell;
 
+use super::random::next_random;
+use crate::vector::{DotTail, MulAdd, dot};
 use crate::word2vec::vocab::{CUM_TABLE_DOMAIN, HuffmanPath};
 
 /// Dot products beyond ±`MAX_EXP` are treated as saturated and skipped, as in gensim.
@@ -24,18 +26,6 @@ pub(super) fn exp_table() -> Vec<f32> {
             e / (e + 1.0)
         })
         .collect()
-}
-
-/// The multiplier and increment of word2vec's linear congruential generator (48-bit, Java's).
-const LCG_MULTIPLIER: u64 = 25_214_903_917;
-const LCG_MASK: u64 = (1 << 48) - 1;
-
-/// word2vec's `random_int32`: returns bits 16..48 of the state and advances it.
-#[inline(always)]
-pub(super) fn next_random(state: &mut u64) -> u64 {
-    let value = *state >> 16;
-    *state = (state.wrapping_mul(LCG_MULTIPLIER).wrapping_add(11)) & LCG_MASK;
-    value
 }
 
 /// A row-major `f32` matrix that worker threads read and write concurrently without locks.
@@ -93,54 +83,6 @@ impl SharedMatrix {
     }
 }
 
-/// How `a * b + c` is computed by the kernels: [`Separate`] everywhere, [`Fused`] (one FMA
-/// instruction) only inside code compiled with the `fma` target feature, where it is fast.
-pub(super) trait MulAdd {
-    /// `a * b + c`.
-    fn mul_add(a: f32, b: f32, c: f32) -> f32;
-}
-
-/// A multiplication then an addition (two roundings).
-pub(super) struct Separate;
-
-impl MulAdd for Separate {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        a * b + c
-    }
-}
-
-/// A fused multiply-add (one rounding); slow unless compiled with the `fma` target feature.
-pub(super) struct Fused;
-
-impl MulAdd for Fused {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        a.mul_add(b, c)
-    }
-}
-
-/// Lanes of independent partial sums in [`dot`]: two AVX registers, so that consecutive
-/// additions do not wait for each other.
-const DOT_LANES: usize = 16;
-
-/// Dot product with independent partial sums, so that it vectorizes.
-#[inline(always)]
-fn dot<M: MulAdd>(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; DOT_LANES];
-    let (ca, cb) = (a.chunks_exact(DOT_LANES), b.chunks_exact(DOT_LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..DOT_LANES {
-            acc[l] = M::mul_add(x[l], y[l], acc[l]);
-        }
-    }
-    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
-        acc[l] = M::mul_add(*x, *y, acc[l]);
-    }
-    acc.iter().sum()
-}
-
 /// `y += alpha * x`.
 #[inline(always)]
 fn axpy<M: MulAdd>(alpha: f32, x: &[f32], y: &mut [f32]) {
@@ -181,8 +123,7 @@ fn sigmoid(table: &[f32], f: f32) -> Option<f32> {
 /// gensim's `bisect_left` draw of a negative sample from the cumulative table.
 #[inline(always)]
 fn draw_negative(cum_table: &[u32], random: &mut u64) -> u32 {
-    let target = (*random >> 16) % u64::from(CUM_TABLE_DOMAIN);
-    *random = (random.wrapping_mul(LCG_MULTIPLIER).wrapping_add(11)) & LCG_MASK;
+    let target = next_random(random) % u64::from(CUM_TABLE_DOMAIN);
     cum_table.partition_point(|&c| u64::from(c) < target) as u32
 }
 
@@ -237,7 +178,7 @@ fn output_step<M: MulAdd>(
 ) {
     // SAFETY: one row of `output` at a time; `input` is a row of another matrix or scratch.
     let row = unsafe { output.row(target) };
-    let Some(f) = sigmoid(table, dot::<M>(input, row)) else {
+    let Some(f) = sigmoid(table, dot::<M>(input, row, DotTail::InLanes)) else {
         return;
     };
     update_output::<M>((label - f) * alpha, input, row, work);
@@ -404,6 +345,7 @@ impl Model<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vector::{Fused, Separate};
 
     #[test]
     fn exp_table_is_the_sigmoid() {
@@ -418,20 +360,12 @@ mod tests {
     }
 
     #[test]
-    fn lcg_matches_word2vec() {
-        let mut state = 1u64;
-        assert_eq!(next_random(&mut state), 0);
-        assert_eq!(state, 25_214_903_928);
-        assert_eq!(next_random(&mut state), 25_214_903_928 >> 16);
-    }
-
-    #[test]
     fn dot_and_axpy_on_odd_lengths() {
         let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
         let b: Vec<f32> = (0..13).map(|i| (i % 3) as f32).collect();
         let expected: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert_eq!(dot::<Separate>(&a, &b), expected);
-        assert_eq!(dot::<Fused>(&a, &b), expected);
+        assert_eq!(dot::<Separate>(&a, &b, DotTail::InLanes), expected);
+        assert_eq!(dot::<Fused>(&a, &b, DotTail::InLanes), expected);
         let mut y = b.clone();
         axpy::<Separate>(2.0, &a, &mut y);
         assert_eq!(y[12], 24.0 + 0.0);

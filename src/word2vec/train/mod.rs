@@ -4,6 +4,7 @@
 
 mod kernels;
 mod pipeline;
+pub(crate) mod random;
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -11,100 +12,71 @@ use std::path::{Path, PathBuf};
 
 use kernels::{Model, SharedMatrix};
 use pipeline::LoopSettings;
+use random::SplitMix64;
 
 use super::preprocess::{Corpus, CorpusError, Tokenizer};
 use super::store::{StoreError, StoreFormat, write_store};
 use super::vocab::{RawVocab, Vocab, VocabSettings};
 
-/// Output format of the trained store.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// word2vec binary (`save_word2vec_format(binary=True)`).
-    Binary,
-    /// word2vec text (`save_word2vec_format(binary=False)`).
-    Text,
-}
-
-/// Arguments of `embedserve train`, named like gensim's `Word2Vec` parameters, with its defaults.
-#[derive(clap::Args, Debug, Clone)]
-pub struct TrainArgs {
+/// Settings of a training run (`embedserve train`), named like gensim's `Word2Vec` parameters;
+/// [`TrainSettings::new`] gives gensim's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSettings {
     /// Corpus: a UTF-8 text file, one sentence or document per line.
-    #[arg(long)]
     pub input: PathBuf,
     /// Where to write the trained vectors (replaced atomically).
-    #[arg(long)]
     pub output: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Binary)]
-    pub format: OutputFormat,
+    pub format: StoreFormat,
     /// The corpus is already tokenized: split lines on whitespace only (gensim's `LineSentence`)
     /// instead of `gensim.utils.simple_preprocess`.
-    #[arg(long)]
     pub tokenized: bool,
     /// Remove accents while preprocessing (`simple_preprocess(deacc=True)`).
-    #[arg(long, conflicts_with = "tokenized")]
     pub deacc: bool,
     /// Dimensionality of the word vectors.
-    #[arg(long, default_value_t = 100)]
     pub vector_size: usize,
     /// Maximum distance between the current and predicted word within a sentence.
-    #[arg(long, default_value_t = 5)]
     pub window: usize,
     /// Ignore all words with total frequency lower than this.
-    #[arg(long, default_value_t = 5)]
     pub min_count: u64,
     /// Limit RAM during vocabulary building by pruning the rarest words whenever there are more
     /// unique words than this (default: no limit).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_vocab_size: Option<u64>,
     /// Raise `min_count` so that at most this many words are kept (default: no limit).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_final_vocab: Option<u64>,
     /// Worker threads.
-    #[arg(long, default_value_t = 3)]
     pub workers: usize,
     /// Training algorithm: 1 for skip-gram, 0 for CBOW.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub sg: u8,
     /// 1 for hierarchical softmax; 0 for none (then `negative` must be non-zero).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub hs: u8,
     /// Number of "noise words" drawn for negative sampling (0: no negative sampling).
-    #[arg(long, default_value_t = 5)]
     pub negative: usize,
     /// Exponent shaping the negative-sampling distribution (1: by frequency, 0: uniform).
-    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
     pub ns_exponent: f64,
     /// CBOW: 1 to average the context vectors, 0 to sum them.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub cbow_mean: u8,
     /// Initial learning rate.
-    #[arg(long, default_value_t = 0.025, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Learning rate at the end of training (decays linearly from `alpha`).
-    #[arg(long, default_value_t = 0.0001, allow_negative_numbers = true)]
     pub min_alpha: f64,
     /// Threshold for downsampling frequent words (0 disables it).
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub sample: f64,
     /// Passes over the corpus.
-    #[arg(long, default_value_t = 5)]
     pub epochs: usize,
     /// Seed of the random number generators (with one worker, runs are reproducible).
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Do not print progress.
-    #[arg(long)]
     pub quiet: bool,
 }
 
-impl TrainArgs {
-    /// Arguments with gensim's defaults for `input` and `output`.
+impl TrainSettings {
+    /// gensim's defaults, training on `input` and writing to `output`.
     pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
-        TrainArgs {
+        TrainSettings {
             input: input.into(),
             output: output.into(),
-            format: OutputFormat::Binary,
+            format: StoreFormat::Binary,
             tokenized: false,
             deacc: false,
             vector_size: 100,
@@ -200,55 +172,53 @@ impl fmt::Display for TrainSummary {
     }
 }
 
-/// Trains word vectors on `args.input` and writes them to `args.output`.
-pub fn run(args: &TrainArgs) -> Result<TrainSummary, TrainError> {
-    validate(args)?;
-    check_output_writable(&args.output)?;
-    let tokenizer = if args.tokenized {
+/// Trains word vectors on `settings.input` and writes them to `settings.output`.
+pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
+    validate(settings)?;
+    check_output_writable(&settings.output)?;
+    let tokenizer = if settings.tokenized {
         Tokenizer::Whitespace
     } else {
-        Tokenizer::SimplePreprocess { deacc: args.deacc }
+        Tokenizer::SimplePreprocess {
+            deacc: settings.deacc,
+        }
     };
-    let corpus = Corpus::new(&args.input, tokenizer);
-    let raw = RawVocab::scan(&corpus, args.max_vocab_size.map(saturating_usize))?;
-    let vocab = Vocab::build(&raw, &vocab_settings(args));
+    let corpus = Corpus::new(&settings.input, tokenizer);
+    let raw = RawVocab::scan(&corpus, settings.max_vocab_size.map(saturating_usize))?;
+    let vocab = Vocab::build(&raw, &vocab_settings(settings));
     if vocab.is_empty() {
         return Err(TrainError::EmptyVocabulary {
-            path: args.input.clone(),
-            min_count: args.min_count,
+            path: settings.input.clone(),
+            min_count: settings.min_count,
             total_words: raw.total_words(),
         });
     }
     let raw_sentences = raw.sentences();
     drop(raw);
-    let dim = args.vector_size;
-    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, args.seed), dim);
+    let dim = settings.vector_size;
+    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, settings.seed), dim);
     let zeros = || SharedMatrix::new(vec![0.0; vocab.len() * dim], dim);
-    let syn1 = (args.hs == 1).then(zeros);
-    let syn1neg = (args.negative > 0).then(zeros);
+    let syn1 = (settings.hs == 1).then(zeros);
+    let syn1neg = (settings.negative > 0).then(zeros);
     let exp_table = kernels::exp_table();
     let model = Model {
         syn0: &syn0,
         syn1: syn1.as_ref(),
         syn1neg: syn1neg.as_ref(),
-        negative: args.negative,
+        negative: settings.negative,
         cum_table: vocab.cum_table(),
         huffman: vocab.huffman(),
         exp_table: &exp_table,
-        cbow_mean: args.cbow_mean == 1,
+        cbow_mean: settings.cbow_mean == 1,
     };
-    let settings = loop_settings(args, raw_sentences);
-    let stats = pipeline::run_epochs(&corpus, &vocab, &model, &settings)?;
-    let format = match args.format {
-        OutputFormat::Binary => StoreFormat::Binary,
-        OutputFormat::Text => StoreFormat::Text,
-    };
+    let schedule = loop_settings(settings, raw_sentences);
+    let stats = pipeline::run_epochs(&corpus, &vocab, &model, &schedule)?;
     write_store(
-        &args.output,
+        &settings.output,
         vocab.words(),
         &syn0.into_values(),
         dim,
-        format,
+        settings.format,
     )?;
     Ok(TrainSummary {
         raw_words: stats.raw_words,
@@ -263,34 +233,34 @@ fn saturating_usize(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-fn vocab_settings(args: &TrainArgs) -> VocabSettings {
+fn vocab_settings(settings: &TrainSettings) -> VocabSettings {
     VocabSettings {
-        min_count: args.min_count,
-        max_final_vocab: args.max_final_vocab.map(saturating_usize),
-        sample: args.sample,
-        ns_exponent: args.ns_exponent,
-        hs: args.hs == 1,
-        negative: args.negative > 0,
+        min_count: settings.min_count,
+        max_final_vocab: settings.max_final_vocab.map(saturating_usize),
+        sample: settings.sample,
+        ns_exponent: settings.ns_exponent,
+        hs: settings.hs == 1,
+        negative: settings.negative > 0,
     }
 }
 
-fn loop_settings(args: &TrainArgs, sentences_per_epoch: u64) -> LoopSettings {
+fn loop_settings(settings: &TrainSettings, sentences_per_epoch: u64) -> LoopSettings {
     LoopSettings {
-        epochs: args.epochs,
-        alpha: args.alpha,
-        min_alpha: args.min_alpha,
+        epochs: settings.epochs,
+        alpha: settings.alpha,
+        min_alpha: settings.min_alpha,
         sentences_per_epoch,
-        workers: args.workers,
-        window: args.window,
-        sg: args.sg == 1,
-        sample: args.sample > 0.0,
-        seed: args.seed,
-        progress: !args.quiet,
+        workers: settings.workers,
+        window: settings.window,
+        sg: settings.sg == 1,
+        sample: settings.sample > 0.0,
+        seed: settings.seed,
+        progress: !settings.quiet,
     }
 }
 
 /// Rejects parameters gensim would reject or silently train nothing with.
-fn validate(args: &TrainArgs) -> Result<(), TrainError> {
+fn validate(settings: &TrainSettings) -> Result<(), TrainError> {
     let invalid = |flag, value: &dyn fmt::Display, reason| {
         Err(TrainError::InvalidArgument {
             flag,
@@ -298,38 +268,42 @@ fn validate(args: &TrainArgs) -> Result<(), TrainError> {
             reason,
         })
     };
-    if args.vector_size == 0 {
-        return invalid("vector-size", &args.vector_size, "must be at least 1");
+    if settings.vector_size == 0 {
+        return invalid("vector-size", &settings.vector_size, "must be at least 1");
     }
-    if args.window == 0 {
-        return invalid("window", &args.window, "must be at least 1");
+    if settings.window == 0 {
+        return invalid("window", &settings.window, "must be at least 1");
     }
-    if args.workers == 0 {
-        return invalid("workers", &args.workers, "must be at least 1");
+    if settings.workers == 0 {
+        return invalid("workers", &settings.workers, "must be at least 1");
     }
-    if args.epochs == 0 {
-        return invalid("epochs", &args.epochs, "must be at least 1");
+    if settings.epochs == 0 {
+        return invalid("epochs", &settings.epochs, "must be at least 1");
     }
-    if !(args.alpha.is_finite() && args.alpha > 0.0) {
-        return invalid("alpha", &args.alpha, "must be a positive number");
+    if !(settings.alpha.is_finite() && settings.alpha > 0.0) {
+        return invalid("alpha", &settings.alpha, "must be a positive number");
     }
-    if !(args.min_alpha.is_finite() && args.min_alpha >= 0.0) {
+    if !(settings.min_alpha.is_finite() && settings.min_alpha >= 0.0) {
         return invalid(
             "min-alpha",
-            &args.min_alpha,
+            &settings.min_alpha,
             "must be a non-negative number",
         );
     }
-    if !(args.sample.is_finite() && args.sample >= 0.0) {
-        return invalid("sample", &args.sample, "must be a non-negative number");
+    if !(settings.sample.is_finite() && settings.sample >= 0.0) {
+        return invalid("sample", &settings.sample, "must be a non-negative number");
     }
-    if !args.ns_exponent.is_finite() {
-        return invalid("ns-exponent", &args.ns_exponent, "must be a finite number");
+    if !settings.ns_exponent.is_finite() {
+        return invalid(
+            "ns-exponent",
+            &settings.ns_exponent,
+            "must be a finite number",
+        );
     }
-    if args.hs == 0 && args.negative == 0 {
+    if settings.hs == 0 && settings.negative == 0 {
         return invalid(
             "negative",
-            &args.negative,
+            &settings.negative,
             "must be positive when --hs is 0 (nothing to train)",
         );
     }
@@ -371,30 +345,6 @@ fn initial_vectors(words: usize, dim: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// SplitMix64 (Steele et al.): a small, fast, well-mixed generator for seeds and initial vectors.
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)` with 24 random bits.
-    fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,18 +368,18 @@ mod tests {
 
     #[test]
     fn validation_names_the_flag() {
-        let mut args = TrainArgs::new("in.txt", "out.bin");
-        assert!(validate(&args).is_ok());
-        args.min_alpha = f64::NAN;
-        let err = validate(&args).unwrap_err().to_string();
+        let mut settings = TrainSettings::new("in.txt", "out.bin");
+        assert!(validate(&settings).is_ok());
+        settings.min_alpha = f64::NAN;
+        let err = validate(&settings).unwrap_err().to_string();
         assert_eq!(
             err,
             "invalid --min-alpha NaN: must be a non-negative number"
         );
-        args.min_alpha = 0.0;
-        args.sample = -1.0;
+        settings.min_alpha = 0.0;
+        settings.sample = -1.0;
         assert!(
-            validate(&args)
+            validate(&settings)
                 .unwrap_err()
                 .to_string()
                 .starts_with("invalid --sample -1")

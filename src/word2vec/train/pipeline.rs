@@ -8,8 +8,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::SplitMix64;
-use super::kernels::{Fused, Model, MulAdd, Scratch, Separate, next_random};
+use super::kernels::{Model, Scratch};
+use super::random::{SplitMix64, next_random};
+use crate::vector::{Fused, MulAdd, Separate};
 use crate::word2vec::preprocess::{Corpus, CorpusError, MAX_SENTENCE_WORDS};
 use crate::word2vec::vocab::Vocab;
 

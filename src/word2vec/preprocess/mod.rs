@@ -6,18 +6,16 @@
 //! gensim runs on Python 3.11, whose character database is Unicode 14.0, while Rust's `char`
 //! methods follow a newer Unicode and define "alphanumeric" differently (Python's `\w` excludes
 //! combining marks that Rust's `Alphabetic` includes). So every character class used here comes
-//! from tables generated from Python itself (`tools/gen_unicode14_tables.py`).
+//! from tables generated from Python itself (`unicode14`, written by
+//! `tools/gen_unicode14_tables.py`).
+
+mod unicode14;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization;
-
-/// Tables generated from Python 3.11 (Unicode 14.0); `include!` keeps the path relative to this file.
-mod tables {
-    include!("preprocess_unicode14.rs");
-}
 
 /// Shortest token `simple_preprocess` keeps (its `min_len`), in code points.
 pub const MIN_TOKEN_LEN: usize = 2;
@@ -102,7 +100,7 @@ fn is_token_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphabetic() || c == '_';
     }
-    in_ranges(tables::TOKEN_CHARS, c)
+    in_ranges(unicode14::TOKEN_CHARS, c)
 }
 
 /// Python's `str.isspace()`, where `str.split()` splits (note `\x1c`..`\x1f` are whitespace).
@@ -110,7 +108,7 @@ fn is_python_space(c: char) -> bool {
     if c.is_ascii() {
         return matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ');
     }
-    in_ranges(tables::WHITESPACE, c)
+    in_ranges(unicode14::WHITESPACE, c)
 }
 
 /// Whether `c` lies in one of the sorted, disjoint, inclusive `ranges`.
@@ -161,18 +159,18 @@ fn python_lower(text: &str, out: &mut String) {
 /// The one-character lowercase of `c` in Python's table, or `c` itself.
 fn lowercase_char(c: char) -> char {
     let code = u32::from(c);
-    tables::LOWERCASE
+    unicode14::LOWERCASE
         .binary_search_by_key(&code, |&(from, _)| from)
         .ok()
-        .and_then(|i| char::from_u32(tables::LOWERCASE[i].1))
+        .and_then(|i| char::from_u32(unicode14::LOWERCASE[i].1))
         .unwrap_or(c)
 }
 
 /// Python's `handle_capital_sigma`: the sigma at byte `at` is final when a cased character
 /// precedes it and none follows, skipping case-ignorable characters both ways.
 fn is_final_sigma(text: &str, at: usize) -> bool {
-    let not_ignorable = |c: &char| !in_ranges(tables::CASE_IGNORABLE, *c);
-    let cased = |c: char| in_ranges(tables::CASED, c);
+    let not_ignorable = |c: &char| !in_ranges(unicode14::CASE_IGNORABLE, *c);
+    let cased = |c: char| in_ranges(unicode14::CASED, c);
     let before = text[..at].chars().rev().find(not_ignorable);
     let after = text[at + CAPITAL_SIGMA.len_utf8()..]
         .chars()
@@ -189,7 +187,7 @@ fn deaccent(text: &str, out: &mut String) {
     }
     out.extend(
         text.nfd()
-            .filter(|&c| !in_ranges(tables::NONSPACING_MARKS, c))
+            .filter(|&c| !in_ranges(unicode14::NONSPACING_MARKS, c))
             .nfc(),
     );
 }

@@ -1,17 +1,30 @@
 //! The `embedserve` command line: `serve` (the default), `healthcheck`, and the word2vec tools.
+//!
+//! The only place that knows clap: each subcommand's flags are parsed here and converted into
+//! the library's plain settings at the edge.
+//!
+//! - `serve`: [`ServeArgs`], the flag/env layer of the service settings.
+//! - `word2vec`: [`TrainArgs`], [`EvalArgs`], [`DemoArgs`].
+
+mod serve;
+mod word2vec;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
-use crate::config::{LogFormat, ServeArgs, Settings};
-use crate::demo::DemoArgs;
+use crate::config::{LogFormat, Settings};
+use crate::demo::DemoSettings;
 use crate::startup::{Application, shutdown_signal};
-use crate::word2vec::eval::EvalArgs;
-use crate::word2vec::train::TrainArgs;
+
+pub use serve::ServeArgs;
+pub use word2vec::{DemoArgs, EvalArgs, TrainArgs};
 
 /// Serve LLM input embeddings and word2vec similarity over HTTP.
 #[derive(Debug, Parser)]
@@ -60,6 +73,21 @@ pub struct HealthcheckArgs {
     pub timeout_secs: u64,
 }
 
+/// A value parser accepting exactly the names of `choices`, listed with their help as a
+/// `clap::ValueEnum` would list them, and read with `T`'s `FromStr`.
+fn choice<T>(choices: &'static [(&'static str, &'static str)]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(
+        choices
+            .iter()
+            .map(|&(name, help)| PossibleValue::new(name).help(help)),
+    )
+    .try_map(|name| name.parse::<T>())
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -68,18 +96,21 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Healthcheck(args)) => healthcheck(&args),
         Some(Command::Eval(args)) => eval(&args),
-        Some(Command::Train(args)) => report(crate::word2vec::train::run(&args)),
-        Some(Command::DemoModel(args)) => report(crate::demo::generate(&args).map(|()| {
-            format!(
-                "demo model and word2vec store written to {}",
-                args.out.display()
-            )
-        })),
+        Some(Command::Train(args)) => report(crate::word2vec::train::run(&(*args).into())),
+        Some(Command::DemoModel(args)) => {
+            let settings = DemoSettings::from(args);
+            report(crate::demo::generate(&settings).map(|()| {
+                format!(
+                    "demo model and word2vec store written to {}",
+                    settings.out.display()
+                )
+            }))
+        }
     }
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
-    let settings = match Settings::load(args) {
+    let settings = match Settings::load(args.config.as_deref(), args) {
         Ok(settings) => settings,
         Err(e) => return fail(&e),
     };
@@ -103,7 +134,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
 }
 
 fn eval(args: &EvalArgs) -> ExitCode {
-    match crate::word2vec::eval::run(args).and_then(|report| report.render(args.json)) {
+    match crate::word2vec::eval::run(&args.settings()).and_then(|report| report.render(args.json)) {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS

@@ -1,0 +1,143 @@
+//! The flags and environment variables of `embedserve serve`: the top layer of the settings,
+//! merged over the settings file by [`Settings::load`](crate::config::Settings::load).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::choice;
+use crate::config::{LogFormat, StoreFormatSetting};
+
+/// Names and help of the `--word2vec-format` values.
+const WORD2VEC_FORMATS: &[(&str, &str)] = &[
+    ("auto", "Detect binary or text from the content"),
+    ("binary", "word2vec C binary format"),
+    ("text", "word2vec text format or fastText `.vec`"),
+];
+
+/// Names and help of the `--log-format` values.
+const LOG_FORMATS: &[(&str, &str)] = &[
+    ("text", "Human-readable lines"),
+    ("json", "One JSON object per line"),
+];
+
+/// Flags and environment variables of `embedserve serve`; each overrides the config file.
+#[derive(Debug, Clone, Default, Serialize, clap::Args)]
+pub struct ServeArgs {
+    /// Settings file [default: config/default.toml when present].
+    #[arg(long, env = "EMBEDSERVE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "EMBEDSERVE_LISTEN", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Hugging Face model directory; an empty value serves no model [default: models/demo].
+    #[arg(long, env = "EMBEDSERVE_MODEL_DIR", value_name = "DIR", value_parser = path_or_empty)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_dir: Option<PathBuf>,
+    /// Name reported as `model` [default: the model directory's name].
+    #[arg(long, env = "EMBEDSERVE_MODEL_NAME", value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    /// Input-embedding tensor name [default: found by the names real models use].
+    #[arg(long, env = "EMBEDSERVE_EMBEDDING_TENSOR", value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_tensor: Option<String>,
+    /// word2vec store; an empty value serves none [default: models/demo/word2vec.bin].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE", value_parser = path_or_empty)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec: Option<PathBuf>,
+    /// Format of the word2vec store [default: auto].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_WORD2VEC_FORMAT",
+        value_parser = choice::<StoreFormatSetting>(WORD2VEC_FORMATS)
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_format: Option<StoreFormatSetting>,
+    /// Load only the first N words of the store; 0 loads all [default: 0].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LIMIT", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_limit: Option<usize>,
+    /// Decode invalid UTF-8 in store words lossily [default: false].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC_LOSSY_UTF8", value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word2vec_lossy_utf8: Option<bool>,
+    /// Largest accepted request body in bytes [default: 2097152].
+    #[arg(long, env = "EMBEDSERVE_BODY_LIMIT_BYTES", value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_limit_bytes: Option<usize>,
+    /// Largest number of inputs in one request [default: 64].
+    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_SIZE", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<usize>,
+    /// Largest number of tokens in one input [default: 8192].
+    #[arg(long, env = "EMBEDSERVE_MAX_TOKENS_PER_INPUT", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens_per_input: Option<usize>,
+    /// Largest number of tokens in one request, all inputs together [default: 16384].
+    #[arg(long, env = "EMBEDSERVE_MAX_BATCH_TOKENS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_tokens: Option<usize>,
+    /// Largest `topn` of a similarity query [default: 1000].
+    #[arg(long, env = "EMBEDSERVE_MAX_TOPN", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_topn: Option<usize>,
+    /// Requests admitted at once; more get 429 [default: 128].
+    #[arg(long, env = "EMBEDSERVE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Threads doing CPU work; 0 uses every core [default: 0].
+    #[arg(long, env = "EMBEDSERVE_COMPUTE_THREADS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_threads: Option<usize>,
+    /// Seconds before a request is answered 503 timeout [default: 30].
+    #[arg(long, env = "EMBEDSERVE_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
+    /// Seconds in-flight requests get to finish on shutdown [default: 30].
+    #[arg(long, env = "EMBEDSERVE_DRAIN_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain_timeout_secs: Option<u64>,
+    /// Accepted API keys, comma-separated; none disables authentication [default: none].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_API_KEYS",
+        value_name = "KEYS",
+        value_delimiter = ','
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_keys: Option<Vec<String>>,
+    /// Whether health and metrics also require an API key [default: false].
+    #[arg(long, env = "EMBEDSERVE_AUTH_PROTECTS_HEALTH", value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_protects_health: Option<bool>,
+    /// CORS origins, comma-separated; `*` allows any [default: none].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_CORS_ORIGINS",
+        value_name = "ORIGINS",
+        value_delimiter = ','
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors_origins: Option<Vec<String>>,
+    /// Log line format [default: text].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_LOG_FORMAT",
+        value_parser = choice::<LogFormat>(LOG_FORMATS)
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `embedserve=debug` [default: info].
+    #[arg(long, env = "EMBEDSERVE_LOG_LEVEL", value_name = "FILTER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+/// Accepts an empty value, which means "serve none" for the model and the store.
+fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
+}

@@ -1,0 +1,150 @@
+//! What can go wrong reading or writing a word2vec store, and where in the file it went wrong.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where in a store file a problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A 1-based line number (text stores, and the header of any store).
+    Line(usize),
+    /// A 0-based byte offset from the start of the file (binary stores).
+    Byte(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(line) => write!(f, "line {line}"),
+            Location::Byte(offset) => write!(f, "byte offset {offset}"),
+        }
+    }
+}
+
+/// What is wrong with a malformed store file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    /// The file ends before its `count dim` header line is complete.
+    #[error("the file ends inside the `count dim` header line")]
+    ShortHeader,
+    /// The header line is not two non-negative integers.
+    #[error("header {0:?} is not `count dim` (two non-negative integers)")]
+    BadHeader(String),
+    /// The header declares vectors of dimension 0.
+    #[error("the header declares vectors of dimension 0")]
+    ZeroDim,
+    /// The file holds fewer words than its header declares.
+    #[error("the header declares {declared} words but the file ends after {found}")]
+    MissingWords {
+        /// Word count from the header.
+        declared: usize,
+        /// Words actually present.
+        found: usize,
+    },
+    /// The file ends inside a binary vector.
+    #[error("vector of {word:?} is truncated: {needed} bytes needed, {available} left")]
+    TruncatedVector {
+        /// The word whose vector is cut short.
+        word: String,
+        /// Bytes a full vector takes (`dim * 4`, saturating at `usize::MAX`).
+        needed: usize,
+        /// Bytes left in the file.
+        available: usize,
+    },
+    /// A text line has a different number of values than the header's dimension.
+    #[error("expected {expected} values after the word, found {found}")]
+    WrongValueCount {
+        /// Dimension from the header.
+        expected: usize,
+        /// Values on the line.
+        found: usize,
+    },
+    /// A text value is not a decimal number.
+    #[error("{0:?} is not a number")]
+    BadNumber(String),
+    /// A word is empty: a line or record starts with a space, or a text line is blank.
+    #[error("empty word (the line or record starts with a space, or is blank)")]
+    EmptyWord,
+    /// A word (or the header) is not valid UTF-8 and lossy decoding was not requested.
+    #[error(
+        "word is not valid UTF-8 (bytes {0:?}); load with lossy UTF-8 decoding to replace bad bytes"
+    )]
+    NotUtf8(Vec<u8>),
+    /// Data follows the last word the header declares.
+    #[error("data follows the {0} words the header declares")]
+    TrailingData(usize),
+}
+
+/// A store format name other than `binary` or `text`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown store format {0:?} (expected `binary` or `text`)")]
+pub struct UnknownStoreFormat(pub String);
+
+/// Errors reading or writing a word2vec store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be read, written or renamed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not a well-formed store.
+    #[error("{}: {location}: {problem}", path.display())]
+    Malformed {
+        /// The store file.
+        path: PathBuf,
+        /// Where the problem was found.
+        location: Location,
+        /// What the problem is.
+        problem: Problem,
+    },
+    /// `vectors` passed to [`write_store`] or [`WordVectors::from_parts`] is not `words × dim` values.
+    #[error("{values} values cannot be {words} vectors of dimension {dim}")]
+    ShapeMismatch {
+        /// Number of words.
+        words: usize,
+        /// Declared dimension.
+        dim: usize,
+        /// Number of values given.
+        values: usize,
+    },
+    /// A word cannot be stored: it is empty or holds a space or newline, which delimit words.
+    #[error(
+        "word #{index} ({word:?}) cannot be stored: it is empty or contains a space or newline"
+    )]
+    InvalidWord {
+        /// Position of the word in the input.
+        index: usize,
+        /// The word.
+        word: String,
+    },
+    /// A dimension of 0 was given.
+    #[error("vector dimension must be at least 1")]
+    ZeroDim,
+}
+
+impl StoreError {
+    /// An I/O error on `path`.
+    pub(super) fn io(path: &Path, source: io::Error) -> Self {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Checks that `values` floats are `words` rows of `dim` and `dim` is usable.
+pub(super) fn check_shape(words: usize, values: usize, dim: usize) -> Result<(), StoreError> {
+    if dim == 0 {
+        return Err(StoreError::ZeroDim);
+    }
+    if words.checked_mul(dim) != Some(values) {
+        return Err(StoreError::ShapeMismatch { words, dim, values });
+    }
+    Ok(())
+}

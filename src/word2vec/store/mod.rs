@@ -1,0 +1,249 @@
+//! word2vec vector stores on disk: the writer (byte-for-byte what gensim 4.4.0's
+//! `KeyedVectors.save_word2vec_format` writes) and the reader ([`WordVectors`], gensim's
+//! `KeyedVectors`), for the C tool's binary format, its text format and fastText `.vec` files.
+//!
+//! - `error`: [`StoreError`] and where in a file a problem is ([`Location`], [`Problem`]).
+//! - `read`: the parser of both formats; `write`: [`write_store`].
+//! - `float_format`: numpy's spelling of f32 values, used by the text writer.
+
+mod error;
+mod float_format;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rayon::prelude::*;
+
+use crate::vector::l2_normalize;
+
+pub use error::{Location, Problem, StoreError, UnknownStoreFormat};
+pub use write::write_store;
+
+use error::check_shape;
+use read::parse_store;
+
+/// Format of a word2vec store on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreFormat {
+    /// The C tool's binary format: a `count dim` header line, then per word the word, a space and
+    /// `dim` little-endian f32 values (the C tool adds a newline after each vector, gensim does not).
+    Binary,
+    /// The C tool's text format, also fastText's `.vec`: a `count dim` header line, then one line per
+    /// word with the word and `dim` decimal values separated by spaces.
+    Text,
+}
+
+impl fmt::Display for StoreFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreFormat::Binary => "binary",
+            StoreFormat::Text => "text",
+        })
+    }
+}
+
+impl FromStr for StoreFormat {
+    type Err = UnknownStoreFormat;
+
+    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "binary" => Ok(StoreFormat::Binary),
+            "text" => Ok(StoreFormat::Text),
+            _ => Err(UnknownStoreFormat(name.to_owned())),
+        }
+    }
+}
+
+/// How to read a store file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Read the file as this format instead of detecting it from the content.
+    pub format: Option<StoreFormat>,
+    /// Read only the first this many words (gensim's `limit`); the rest of the file is not checked.
+    pub limit: Option<usize>,
+    /// Replace bytes that are not UTF-8 in words with U+FFFD (gensim's `unicode_errors='replace'`)
+    /// instead of failing.
+    pub lossy_utf8: bool,
+}
+
+/// A loaded word2vec store, gensim's `KeyedVectors`: words in file order, their vectors exactly as
+/// stored, and a contiguous matrix of the same vectors scaled to unit length for cosine search.
+#[derive(Debug, Clone)]
+pub struct WordVectors {
+    path: Option<PathBuf>,
+    format: Option<StoreFormat>,
+    dim: usize,
+    words: Vec<String>,
+    index: HashMap<String, usize>,
+    vectors: Vec<f32>,
+    unit: Vec<f32>,
+}
+
+/// Stores at least this many rows are normalized on all cores.
+const PARALLEL_NORMALIZE_ROWS: usize = 16_384;
+
+impl WordVectors {
+    /// Reads a store file, detecting its format unless `options.format` says it.
+    ///
+    /// Duplicate words keep their first vector (with a warning), as gensim does. The whole file
+    /// is read into memory first, so loading needs about its size in memory on top of the store.
+    pub fn load(path: &Path, options: &LoadOptions) -> Result<Self, StoreError> {
+        let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let parsed =
+            parse_store(&bytes, options).map_err(|(location, problem)| StoreError::Malformed {
+                path: path.to_path_buf(),
+                location,
+                problem,
+            })?;
+        let mut store = Self::assemble(parsed.words, parsed.vectors, parsed.dim);
+        store.path = Some(path.to_path_buf());
+        store.format = Some(parsed.format);
+        Ok(store)
+    }
+
+    /// Builds a store from words and their row-major vectors (`words[i]` has row `i`), as if it
+    /// had been loaded; duplicate words keep their first vector.
+    pub fn from_parts(
+        words: Vec<String>,
+        vectors: Vec<f32>,
+        dim: usize,
+    ) -> Result<Self, StoreError> {
+        check_shape(words.len(), vectors.len(), dim)?;
+        let mut kept_words = Vec::with_capacity(words.len());
+        let mut kept = Vec::with_capacity(vectors.len());
+        let mut seen = HashMap::with_capacity(words.len());
+        for (word, row) in words.into_iter().zip(vectors.chunks_exact(dim)) {
+            if claim_word(&mut seen, &word, kept_words.len()) {
+                kept_words.push(word);
+                kept.extend_from_slice(row);
+            }
+        }
+        Ok(Self::assemble(kept_words, kept, dim))
+    }
+
+    /// Indexes unique words and computes the unit-length matrix.
+    fn assemble(words: Vec<String>, vectors: Vec<f32>, dim: usize) -> Self {
+        let index = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i))
+            .collect();
+        let unit = normalize_rows(&vectors, dim);
+        WordVectors {
+            path: None,
+            format: None,
+            dim,
+            words,
+            index,
+            vectors,
+            unit,
+        }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when the store holds no words.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Dimension of every vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// All words, in file order (row order).
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// The word of row `i`, if there is one.
+    pub fn word(&self, i: usize) -> Option<&str> {
+        self.words.get(i).map(String::as_str)
+    }
+
+    /// Row of `word`, matched exactly (case-sensitive).
+    pub fn index_of(&self, word: &str) -> Option<usize> {
+        self.index.get(word).copied()
+    }
+
+    /// Row `i` exactly as stored in the file.
+    pub fn vector(&self, i: usize) -> Option<&[f32]> {
+        row(&self.vectors, self.dim, i)
+    }
+
+    /// Row `i` scaled to unit length (all zeros for a zero vector).
+    pub fn unit_vector(&self, i: usize) -> Option<&[f32]> {
+        row(&self.unit, self.dim, i)
+    }
+
+    /// All unit-length rows as one row-major `len() × dim()` matrix.
+    pub fn unit_matrix(&self) -> &[f32] {
+        &self.unit
+    }
+
+    /// Format of the file the store was loaded from (`None` when built with [`Self::from_parts`]).
+    pub fn format(&self) -> Option<StoreFormat> {
+        self.format
+    }
+
+    /// File the store was loaded from (`None` when built with [`Self::from_parts`]).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The store's display name: the file name without extension (`vectors` for `vectors.bin`),
+    /// or `word2vec` for a store built with [`Self::from_parts`].
+    pub fn name(&self) -> String {
+        self.path().and_then(Path::file_stem).map_or_else(
+            || "word2vec".to_owned(),
+            |stem| stem.to_string_lossy().into_owned(),
+        )
+    }
+}
+
+/// Row `i` of a row-major matrix of width `dim`.
+fn row(matrix: &[f32], dim: usize, i: usize) -> Option<&[f32]> {
+    matrix.get(i.checked_mul(dim)?..(i + 1).checked_mul(dim)?)
+}
+
+/// Records `word` at row `next` unless it is already known; a duplicate is logged and refused.
+fn claim_word(seen: &mut HashMap<String, usize>, word: &str, next: usize) -> bool {
+    match seen.entry(word.to_owned()) {
+        Entry::Vacant(slot) => {
+            slot.insert(next);
+            true
+        }
+        Entry::Occupied(_) => {
+            tracing::warn!(
+                word,
+                "duplicate word in word2vec store, keeping only its first vector"
+            );
+            false
+        }
+    }
+}
+
+/// Each row divided by its Euclidean length (gensim's `get_normed_vectors`); zero rows stay zero.
+fn normalize_rows(vectors: &[f32], dim: usize) -> Vec<f32> {
+    let mut unit = vectors.to_vec();
+    if vectors.len() / dim >= PARALLEL_NORMALIZE_ROWS {
+        unit.par_chunks_mut(dim).for_each(l2_normalize);
+    } else {
+        unit.chunks_mut(dim).for_each(l2_normalize);
+    }
+    unit
+}
+
+#[cfg(test)]
+mod tests;

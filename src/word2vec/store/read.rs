@@ -1,0 +1,281 @@
+//! The store parser: the `count dim` header, format detection, and the binary and text bodies
+//! (the C tool's formats and fastText's `.vec`), with the location of any problem.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::error::{Location, Problem};
+use super::{LoadOptions, StoreFormat, claim_word};
+
+/// A parse failure before the file name is attached.
+pub(super) type ParseError = (Location, Problem);
+
+/// The content of a store file.
+pub(super) struct Parsed {
+    /// The format read.
+    pub(super) format: StoreFormat,
+    /// Dimension from the header.
+    pub(super) dim: usize,
+    /// Words kept (first occurrences), in file order.
+    pub(super) words: Vec<String>,
+    /// Their rows, row-major.
+    pub(super) vectors: Vec<f32>,
+}
+
+/// Parses a whole store file.
+pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed, ParseError> {
+    let (declared, dim, body_start) = parse_header(bytes)?;
+    let wanted = options.limit.map_or(declared, |limit| limit.min(declared));
+    let body = &bytes[body_start..];
+    let format = options.format.unwrap_or_else(|| detect_format(body, dim));
+    let reader = BodyReader {
+        body,
+        body_start,
+        dim,
+        declared,
+        wanted,
+        lossy: options.lossy_utf8,
+    };
+    let (words, vectors) = match format {
+        StoreFormat::Binary => reader.binary()?,
+        StoreFormat::Text => reader.text()?,
+    };
+    Ok(Parsed {
+        format,
+        dim,
+        words,
+        vectors,
+    })
+}
+
+/// Parses the `count dim` line; returns both and where the body starts.
+fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize), ParseError> {
+    let at = Location::Line(1);
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or((at, Problem::ShortHeader))?;
+    let text = String::from_utf8_lossy(&bytes[..end]);
+    let bad = || (at, Problem::BadHeader(text.trim_end().to_owned()));
+    let numbers: Vec<usize> = text
+        .split_ascii_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    let [count, dim] = numbers[..] else {
+        return Err(bad());
+    };
+    if dim == 0 {
+        return Err((at, Problem::ZeroDim));
+    }
+    Ok((count, dim, end + 1))
+}
+
+/// Text when the first record is a line holding a word and exactly `dim` numbers, else binary.
+fn detect_format(body: &[u8], dim: usize) -> StoreFormat {
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or_default();
+    match parse_text_line(first_line, dim, true) {
+        Ok(_) => StoreFormat::Text,
+        Err(_) => StoreFormat::Binary,
+    }
+}
+
+/// Reads the records after the header.
+struct BodyReader<'a> {
+    body: &'a [u8],
+    body_start: usize,
+    dim: usize,
+    declared: usize,
+    wanted: usize,
+    lossy: bool,
+}
+
+/// A parsed text line: the word and its values.
+type TextRecord = (String, Vec<f32>);
+
+/// Text lines parsed per parallel task.
+const TEXT_LINES_PER_TASK: usize = 4096;
+
+impl BodyReader<'_> {
+    /// Binary records: `word` (after any newlines), a space, `dim` little-endian f32.
+    fn binary(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
+        // Saturating: a dimension too large to address cannot fit, and fails as truncated below.
+        let vector_bytes = self.dim.saturating_mul(4);
+        // A lying header must not make us reserve more than the file could hold.
+        let max_records = self.body.len() / vector_bytes.saturating_add(2);
+        let mut words = Vec::with_capacity(self.wanted.min(max_records));
+        let mut vectors = Vec::with_capacity(self.wanted.min(max_records) * self.dim);
+        let mut seen = HashMap::with_capacity(words.capacity());
+        let mut pos = 0;
+        for found in 0..self.wanted {
+            pos += count_leading(&self.body[pos..], |b| b == b'\n');
+            let at = Location::Byte((self.body_start + pos) as u64);
+            let rest = &self.body[pos..];
+            if rest.is_empty() {
+                return Err((at, self.missing(found)));
+            }
+            let Some(space) = rest.iter().position(|&b| b == b' ') else {
+                let word = String::from_utf8_lossy(rest).into_owned();
+                return Err((at, truncated(word, vector_bytes, 0)));
+            };
+            let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;
+            let values = &rest[space + 1..];
+            if values.len() < vector_bytes {
+                let at = Location::Byte((self.body_start + pos + space + 1) as u64);
+                return Err((at, truncated(word, vector_bytes, values.len())));
+            }
+            if claim_word(&mut seen, &word, words.len()) {
+                vectors.extend(
+                    values[..vector_bytes]
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+                words.push(word);
+            }
+            pos += space + 1 + vector_bytes;
+        }
+        self.check_trailing(pos, |pos| Location::Byte((self.body_start + pos) as u64))?;
+        Ok((words, vectors))
+    }
+
+    /// Text lines: `word v1 … vdim`, parsed in parallel blocks.
+    fn text(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
+        let shortest_line = self.dim.saturating_mul(2).saturating_add(2);
+        let mut lines = Vec::with_capacity(self.wanted.min(self.body.len() / shortest_line));
+        let mut pos = 0;
+        while lines.len() < self.wanted && pos < self.body.len() {
+            let len = self.body[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(self.body.len() - pos);
+            lines.push(&self.body[pos..pos + len]);
+            pos = (pos + len + 1).min(self.body.len());
+        }
+        if lines.len() < self.wanted {
+            let last_line = lines.len() + 2;
+            return Err((Location::Line(last_line), self.missing(lines.len())));
+        }
+        // Line numbers: the header is line 1, the first record line 2.
+        let blocks: Vec<Result<Vec<TextRecord>, ParseError>> = lines
+            .par_chunks(TEXT_LINES_PER_TASK)
+            .enumerate()
+            .map(|(block, chunk)| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| {
+                        parse_text_line(line, self.dim, self.lossy)
+                            .map_err(|p| (Location::Line(block * TEXT_LINES_PER_TASK + i + 2), p))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Every line parsed, so the file really holds `lines.len() * dim` values.
+        let blocks = blocks.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let mut words = Vec::with_capacity(lines.len());
+        let mut vectors = Vec::with_capacity(lines.len() * self.dim);
+        let mut seen = HashMap::with_capacity(lines.len());
+        for block in blocks {
+            for (word, values) in block {
+                if claim_word(&mut seen, &word, words.len()) {
+                    vectors.extend_from_slice(&values);
+                    words.push(word);
+                }
+            }
+        }
+        let first_unread_line = lines.len() + 2;
+        self.check_trailing(pos, |_| Location::Line(first_unread_line))?;
+        Ok((words, vectors))
+    }
+
+    /// The problem for a body that ends after `found` of the wanted words.
+    fn missing(&self, found: usize) -> Problem {
+        Problem::MissingWords {
+            declared: self.declared,
+            found,
+        }
+    }
+
+    /// Fails if anything but whitespace follows the last record, unless a limit cut reading short.
+    fn check_trailing(
+        &self,
+        pos: usize,
+        location: impl Fn(usize) -> Location,
+    ) -> Result<(), ParseError> {
+        if self.wanted < self.declared {
+            return Ok(());
+        }
+        let rest = &self.body[pos.min(self.body.len())..];
+        let blank = count_leading(rest, |b| b.is_ascii_whitespace());
+        if blank < rest.len() {
+            return Err((location(pos + blank), Problem::TrailingData(self.declared)));
+        }
+        Ok(())
+    }
+}
+
+/// Number of leading bytes of `bytes` that satisfy `pred`.
+fn count_leading(bytes: &[u8], pred: impl Fn(u8) -> bool) -> usize {
+    bytes.iter().position(|&b| !pred(b)).unwrap_or(bytes.len())
+}
+
+/// The problem for a binary vector cut short.
+fn truncated(word: String, needed: usize, available: usize) -> Problem {
+    Problem::TruncatedVector {
+        word,
+        needed,
+        available,
+    }
+}
+
+/// Decodes a word's bytes, strictly or replacing invalid UTF-8.
+fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> {
+    if bytes.is_empty() {
+        return Err(Problem::EmptyWord);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(word) => Ok(word.to_owned()),
+        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        Err(_) => Err(Problem::NotUtf8(bytes.to_vec())),
+    }
+}
+
+/// Parses one text record: the word up to the first space, then exactly `dim` numbers separated
+/// by whitespace; trailing whitespace (fastText writes a space, Windows files a `\r`) is ignored.
+fn parse_text_line(line: &[u8], dim: usize, lossy: bool) -> Result<TextRecord, Problem> {
+    let line = line.trim_ascii_end();
+    let (word, rest) = match line.iter().position(|&b| b == b' ') {
+        Some(space) => (&line[..space], &line[space + 1..]),
+        None => (line, &[][..]),
+    };
+    let word = decode_word(word, lossy)?;
+    // A line holds at most one value per two bytes, whatever the header claims.
+    let mut values = Vec::with_capacity(dim.min(rest.len() / 2 + 1));
+    let mut found = 0;
+    for token in rest
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty())
+    {
+        found += 1;
+        if found <= dim {
+            values.push(parse_number(token)?);
+        }
+    }
+    if found != dim {
+        return Err(Problem::WrongValueCount {
+            expected: dim,
+            found,
+        });
+    }
+    Ok((word, values))
+}
+
+/// Parses a decimal value as gensim does (`np.float32(text)`): to f64 first, then rounded to f32.
+fn parse_number(token: &[u8]) -> Result<f32, Problem> {
+    std::str::from_utf8(token)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .map(|value| value as f32)
+        .ok_or_else(|| Problem::BadNumber(String::from_utf8_lossy(token).into_owned()))
+}
