@@ -249,7 +249,7 @@ impl Settings {
     /// Threads for CPU work, with 0 resolved to the number of cores.
     pub fn compute_threads(&self) -> usize {
         match self.compute_threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             n => n,
         }
     }

@@ -49,9 +49,6 @@ impl Default for DemoSettings {
     }
 }
 
-/// The former name of [`DemoSettings`], until its last users (the API tests) switch.
-pub type DemoArgs = DemoSettings;
-
 /// Why the demo could not be generated.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

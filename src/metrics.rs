@@ -119,7 +119,7 @@ pub fn record_resources(resources: &Resources) {
     if let Some(store) = &resources.store {
         gauge!(
             "embedserve_word2vec_info",
-            "store" => crate::http::store_name(store),
+            "store" => store.name(),
             "words" => store.len().to_string(),
             "dimension" => store.dim().to_string(),
             "format" => store.format().map_or_else(|| "none".to_owned(), |f| f.to_string())

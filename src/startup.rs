@@ -11,11 +11,11 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 
-use crate::config::{Settings, StoreFormatSetting};
+use crate::config::Settings;
 use crate::model::{EmbeddingModel, LoadError};
 use crate::state::{AppState, Resources};
 use crate::word2vec::store::StoreError;
-use crate::word2vec::{LoadOptions, StoreFormat, WordVectors};
+use crate::word2vec::{LoadOptions, WordVectors};
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -184,11 +184,7 @@ pub fn load_resources(settings: &Settings) -> Result<Resources, StartupError> {
 
 fn load_store(settings: &Settings, path: &std::path::Path) -> Result<WordVectors, StoreError> {
     let options = LoadOptions {
-        format: match settings.word2vec_format {
-            StoreFormatSetting::Auto => None,
-            StoreFormatSetting::Binary => Some(StoreFormat::Binary),
-            StoreFormatSetting::Text => Some(StoreFormat::Text),
-        },
+        format: settings.word2vec_format.store_format(),
         limit: (settings.word2vec_limit > 0).then_some(settings.word2vec_limit),
         lossy_utf8: settings.word2vec_lossy_utf8,
     };

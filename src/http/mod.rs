@@ -27,7 +27,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use response::JsonBytes;
-pub use similar::store_name;
 
 use crate::error::AppError;
 use crate::state::AppState;

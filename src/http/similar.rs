@@ -167,17 +167,9 @@ pub(super) async fn doesnt_match(
 
 fn respond<T: Serialize>(store: &WordVectors, data: Vec<T>) -> Result<JsonBytes, AppError> {
     JsonBytes::of(&StoreAnswer {
-        model: &store_name(store),
+        model: &store.name(),
         data,
     })
-}
-
-/// The store's file name without extension, e.g. `vectors` for `vectors.bin`.
-pub fn store_name(store: &WordVectors) -> String {
-    store.path().and_then(|path| path.file_stem()).map_or_else(
-        || "word2vec".to_owned(),
-        |stem| stem.to_string_lossy().into_owned(),
-    )
 }
 
 /// gensim's default `topn`.

@@ -1,6 +1,6 @@
 //! The bundled demo (`models/demo`) answers every route sensibly, and regenerates identically.
 
-use embedserve::demo::{DemoArgs, generate};
+use embedserve::demo::{DemoSettings, generate};
 use embedserve::model::EmbeddingModel;
 use embedserve::word2vec::{LoadOptions, WordVectors};
 use serde_json::json;
@@ -61,7 +61,7 @@ async fn the_demo_embeds_and_finds_planted_neighbours() {
 #[test]
 fn generation_is_reproducible_and_loadable() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = |out: &str| DemoArgs {
+    let args = |out: &str| DemoSettings {
         out: dir.path().join(out),
         sentences: 1500,
         seed: 3,

@@ -4,6 +4,9 @@
 //! compression, request ids, fallbacks); `contract.rs`, `demo.rs`, `errors.rs` and `startup.rs`
 //! cut across routes. `helpers.rs` starts servers and sends requests.
 
+// Test modules share helpers with `pub`; nothing here is a public API.
+#![allow(unreachable_pub)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

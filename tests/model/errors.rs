@@ -30,12 +30,12 @@ fn missing_files() {
     let spec = ModelSpec::default();
     for (file, problem) in [("config.json", "missing"), ("tokenizer.json", "missing")] {
         let message = load_error(&spec, |dir| {
-            std::fs::remove_file(dir.join(file)).expect("rm")
+            std::fs::remove_file(dir.join(file)).expect("rm");
         });
         assert_names(&message, file, problem);
     }
     let message = load_error(&spec, |dir| {
-        std::fs::remove_file(dir.join("model.safetensors")).expect("rm")
+        std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
     });
     assert_names(&message, "no weights", "model.safetensors.index.json");
     let message = match EmbeddingModel::load(Path::new("/nonexistent/model"), None, None) {
@@ -49,11 +49,11 @@ fn missing_files() {
 fn unreadable_json() {
     let spec = ModelSpec::default();
     let message = load_error(&spec, |dir| {
-        std::fs::write(dir.join("config.json"), "{\"hidden_size\": ").expect("w")
+        std::fs::write(dir.join("config.json"), "{\"hidden_size\": ").expect("w");
     });
     assert_names(&message, "config.json", "not valid JSON");
     let message = load_error(&spec, |dir| {
-        std::fs::write(dir.join("tokenizer.json"), "{\"model\": 1}").expect("w")
+        std::fs::write(dir.join("tokenizer.json"), "{\"model\": 1}").expect("w");
     });
     assert_names(&message, "tokenizer.json", "not a valid tokenizer");
 }
@@ -68,7 +68,7 @@ fn damaged_safetensors() {
     });
     assert_names(&message, "model.safetensors", "do not match the file size");
     let message = load_error(&spec, |dir| {
-        std::fs::write(weights(dir), [1u8, 2, 3]).expect("w")
+        std::fs::write(weights(dir), [1u8, 2, 3]).expect("w");
     });
     assert_names(
         &message,
@@ -145,7 +145,7 @@ fn broken_indexes_and_missing_tensors() {
         ..ModelSpec::default()
     };
     let message = load_error(&sharded, |dir| {
-        std::fs::remove_file(dir.join("model-00002-of-00002.safetensors")).expect("rm")
+        std::fs::remove_file(dir.join("model-00002-of-00002.safetensors")).expect("rm");
     });
     assert_names(
         &message,
@@ -159,7 +159,7 @@ fn broken_indexes_and_missing_tensors() {
     });
     assert_names(&message, "model-00001-of-00002.safetensors", "is not there");
     let message = load_error(&sharded, |dir| {
-        std::fs::write(dir.join("model.safetensors.index.json"), "[]").expect("w")
+        std::fs::write(dir.join("model.safetensors.index.json"), "[]").expect("w");
     });
     assert_names(
         &message,

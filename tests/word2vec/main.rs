@@ -1,5 +1,8 @@
 //! word2vec: stores, gensim-exact queries, evaluation, preprocessing and native training.
 
+// Test modules share helpers with `pub`; nothing here is a public API.
+#![allow(unreachable_pub)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -103,5 +103,7 @@ fn write_records<S: AsRef<str>>(
             }
         }
     }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    out.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()
 }

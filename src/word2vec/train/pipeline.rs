@@ -107,7 +107,10 @@ pub(super) fn run_epochs(
         drop(receiver);
         let reporter =
             scope.spawn(|| report_progress(settings, vocab, &counters, &finished, started));
-        let worked: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+        let worked: Vec<_> = workers
+            .into_iter()
+            .map(std::thread::ScopedJoinHandle::join)
+            .collect();
         finished.store(true, Ordering::Relaxed);
         // The reporter only prints; a failure there must not fail the training.
         let _ = reporter.join();
