@@ -3,19 +3,47 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: settings from `config/default.toml`, environment and flags.
-//! - [`model`]: a Hugging Face model directory: `config.json`, the tokenizer, and the
-//!   memory-mapped embedding matrix; pooling.
-//! - [`word2vec`]: word2vec stores (read, write, query as gensim does), preprocessing, training
-//!   and evaluation.
-//! - [`http`]: the routes, one file per group, and the JSON extractors; [`error`] is the one
-//!   error type every failed request becomes.
-//! - [`compute`]: bounded execution of CPU work off the async executor.
-//! - [`metrics`]: Prometheus metrics behind `GET /metrics`.
-//! - [`state`], [`startup`]: shared state, binding, loading, graceful shutdown.
-//! - [`demo`]: generation of the bundled demo model and store.
-//! - [`vector`]: vector arithmetic shared by both.
-//! - [`cli`]: the `embedserve` command line.
+//! Layers only point down: `cli` and `startup` at the top, then [`http`], then input preparation
+//! ([`input`], [`embedding`], [`encoding`]), then the domain cores [`model`] and [`word2vec`],
+//! which know nothing of HTTP, and [`vector`] at the bottom.
+//!
+//! - [`cli`]: the `embedserve` command line; the only place clap is used. Each command turns
+//!   its flags into a settings struct of the library.
+//! - [`config`]: [`config::Settings`] from `config/default.toml`, environment and flags.
+//! - [`startup`]: `Application::build` binds, `run` loads in the background and drains on
+//!   shutdown; [`state`] is what every request shares; [`compute`] runs CPU work off the async
+//!   executor with bounded admission.
+//! - [`http`]: the router ([`http::app`]), one file per route group that only extracts, calls
+//!   and answers; `http/types.rs` holds every request and response body, `http/extract.rs` the
+//!   extractors whose rejections are JSON; [`error`] is the one error type every failure becomes,
+//!   with `From` impls for the domain errors.
+//! - [`input`]: a request's texts or ids become validated token ids: limits, truncation, id
+//!   checks and the "no tokens" rule, in one place.
+//! - [`embedding`]: token rows or one pooled vector per input, cut and normalized.
+//! - [`encoding`]: how vectors are written (`float`, `base64`, `binary`, `ubinary`).
+//! - [`model`]: a model directory (a transformer's input-embedding layer, or a static-embedding
+//!   model of model2vec or sentence-transformers): configuration, tokenizer, the memory-mapped
+//!   matrix, and pooling with the reference library's arithmetic.
+//! - [`word2vec`]: stores (read, write), queries as gensim answers them, preprocessing, native
+//!   training and evaluation.
+//! - [`vector`]: dot products and L2 normalization shared by both cores.
+//! - [`metrics`]: Prometheus metrics behind `GET /metrics`; [`demo`]: the bundled demo.
+//!
+//! # The path of a request
+//!
+//! `POST /embed {"inputs": "Hi, 你好~"}`: the `observe` and auth middleware
+//! (`http/observe.rs`, `http/auth.rs`) → `http::extract::Json` parses an
+//! `http::types::EmbedRequest` (400/422 on bad JSON) → `http/embed.rs` moves the work onto the
+//! compute pool (`AppState::run_blocking`, 429 when full, 503 on timeout) → [`input::prepare`]
+//! tokenizes through [`model::EmbeddingModel::tokenize`] and checks the limits →
+//! [`embedding::token_rows`] gathers the rows from the memory map ([`model::EmbeddingMatrix`]) →
+//! [`encoding::Encoded`] writes them → `http::JsonBytes` is serialized on the worker and sent.
+//!
+//! `GET /similar?word=python&topn=5`: middleware as above → `http::extract::QueryParams` reads
+//! the query string → `http/similar.rs` builds [`word2vec::query::SearchOptions`] and runs
+//! [`word2vec::WordVectors::most_similar`] on the compute pool (`word2vec/query.rs`: the scan over
+//! unit rows, gensim's order) → a [`word2vec::query::QueryError`] becomes a 404 or 422 by `From`
+//! → `http::types::ScoredWord` items in the store's envelope.
 
 pub mod cli;
 pub mod compute;

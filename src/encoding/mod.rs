@@ -10,11 +10,15 @@
 //! is those bytes, `binary` the same bytes minus 128 as int8 (two's complement). Each row packs on
 //! its own (`ceil(dimension / 8)` bytes), rows one after another. They shrink a vector 32x for
 //! indexes that search by Hamming distance.
+//!
+//! Float output is written by [`float_text`]: table look-ups for bf16 and f16 values.
+
+mod float_text;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ndarray::{Array1, Array2, ArrayView1};
-use serde::ser::{SerializeSeq, Serializer};
+use ndarray::{Array1, Array2};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 /// How vectors are written in the response.
@@ -109,25 +113,10 @@ fn pack_signs<'a>(
 impl Serialize for Encoded {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Rows(rows) => {
-                let mut seq = serializer.serialize_seq(Some(rows.nrows()))?;
-                for row in rows.rows() {
-                    seq.serialize_element(&Row(row))?;
-                }
-                seq.end()
-            }
-            Self::Vector(vector) => Row(vector.view()).serialize(serializer),
+            Self::Rows(rows) => float_text::json_matrix(rows.view()).serialize(serializer),
+            Self::Vector(vector) => float_text::json_vector(vector.view()).serialize(serializer),
             Self::Base64(text) => serializer.serialize_str(text),
         }
-    }
-}
-
-/// One row written as a JSON array without copying it.
-struct Row<'a>(ArrayView1<'a, f32>);
-
-impl Serialize for Row<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter())
     }
 }
 
@@ -172,7 +161,7 @@ mod tests {
             [27u8, (-64i8).to_ne_bytes()[0]]
         );
         let mut rows = Array2::<f32>::zeros((2, 10));
-        rows.row_mut(0).assign(&ArrayView1::from(&row));
+        rows.row_mut(0).assign(&ndarray::ArrayView1::from(&row));
         rows[[1, 9]] = 1.0;
         assert_eq!(
             packed(&Encoded::rows(rows, EncodingFormat::Ubinary)),
