@@ -135,7 +135,7 @@ impl EmbeddingModel {
             .map_or(ModelKind::Transformer, StaticEmbedding::kind)
     }
 
-    /// Whether sentence vectors are normalised by default: a static model's setting; false for a
+    /// Whether sentence vectors are normalized by default: a static model's setting; false for a
     /// transformer, whose requests decide.
     pub fn normalize(&self) -> bool {
         self.static_embedding
@@ -174,7 +174,7 @@ impl EmbeddingModel {
         }
     }
 
-    /// The sentence vector of `ids`, normalised as [`Self::normalize`] says: for a static model
+    /// The sentence vector of `ids`, normalized as [`Self::normalize`] says: for a static model
     /// exactly model2vec's `encode`; for a transformer the mean of the rows (f64 accumulation).
     /// No ids give the zero vector.
     ///
@@ -184,8 +184,8 @@ impl EmbeddingModel {
         self.sentence_vector_with(ids, self.normalize())
     }
 
-    /// [`Self::sentence_vector`] with normalisation chosen by the caller (model2vec's
-    /// `encode(..., normalize=...)`); a transformer normalises with [`pooling::l2_normalize`].
+    /// [`Self::sentence_vector`] with normalization chosen by the caller (model2vec's
+    /// `encode(..., normalize=...)`); a transformer normalizes with [`pooling::l2_normalize`].
     ///
     /// # Panics
     /// If an id is not below [`Self::token_id_limit`].

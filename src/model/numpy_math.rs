@@ -16,7 +16,7 @@
 //!   rows thus round float64 -> float32 -> float16.
 //! * **Output dtype** (model.py:460-463): the embedding's dtype, except int8, which gives float32.
 //!   The mean is cast to it (`out[i] = ...`).
-//! * **Normalisation** (model.py:479-482): `out32 = out.astype(float32)`;
+//! * **Normalization** (model.py:479-482): `out32 = out.astype(float32)`;
 //!   `norm = np.linalg.norm(out32, axis=1) + 1e-32`, where the norm is
 //!   `sqrt(add.reduce(x * x))` in float32 with numpy's pairwise summation along the row, started
 //!   from 0, and `1e-32` is rounded to float32 (a weak Python scalar); `out32 / norm` in float32,
@@ -108,7 +108,7 @@ impl Arithmetic {
         }
     }
 
-    /// L2-normalises `vector` (already in the output dtype) exactly as model.py:479-482 does.
+    /// L2-normalizes `vector` (already in the output dtype) exactly as model.py:479-482 does.
     pub(super) fn normalize(self, vector: &mut [f32]) {
         let squares: Vec<f32> = vector.iter().map(|x| x * x).collect();
         // add.reduce starts from the identity 0 and adds the pairwise sum of the row.

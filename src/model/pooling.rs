@@ -1,4 +1,4 @@
-//! Turning token rows into one vector per input, and L2 normalisation.
+//! Turning token rows into one vector per input, and L2 normalization.
 
 use ndarray::{Array1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};

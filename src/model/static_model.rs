@@ -13,12 +13,12 @@
 //! * **Rows** (`_encode_helper` 446-455): token `id` reads row `mapping[id]` (vocabulary
 //!   quantization; the identity without `mapping`) and is multiplied by `weights[id]` when the
 //!   model has per-token weights.
-//! * **Mean, output dtype and normalisation**: see [`super::numpy_math`]; a text with no token
-//!   left is the zero vector (line 463), and stays zero when normalised (it is divided by 1e-32).
+//! * **Mean, output dtype and normalization**: see [`super::numpy_math`]; a text with no token
+//!   left is the zero vector (line 463), and stays zero when normalized (it is divided by 1e-32).
 //! * **Settings** (`_loading_helper` 584-587): `normalize` and `max_length` come from
 //!   `config.json` (model2vec) or `config_sentence_transformers.json` (sentence-transformers); the
 //!   library ignores `modules.json`. embedserve follows it, except that a sentence-transformers
-//!   model whose settings do not say `normalize` is normalised when `modules.json` lists a
+//!   model whose settings do not say `normalize` is normalized when `modules.json` lists a
 //!   `Normalize` module after the static one, as sentence-transformers itself does.
 //! * **Shapes**: the tensor's own shape is the truth (`hidden_dim` in config.json is not read);
 //!   without `mapping` the library requires one row per token (line 70); `mapping` and `weights`
@@ -53,7 +53,7 @@ pub struct StaticEmbedding {
 /// What `/info` can show about a static model's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StaticInfo {
-    /// Whether sentence vectors are L2-normalised.
+    /// Whether sentence vectors are L2-normalized.
     pub normalize: bool,
     /// Tokens kept per text (`None`: no truncation).
     pub max_length: Option<usize>,
@@ -126,7 +126,7 @@ impl StaticEmbedding {
         self.kind
     }
 
-    /// Whether sentence vectors are normalised by default.
+    /// Whether sentence vectors are normalized by default.
     pub fn normalize(&self) -> bool {
         self.normalize
     }
@@ -181,7 +181,7 @@ impl StaticEmbedding {
         out
     }
 
-    /// The sentence vector of `ids`, exactly as `encode` returns it, normalised if `normalize`.
+    /// The sentence vector of `ids`, exactly as `encode` returns it, normalized if `normalize`.
     ///
     /// # Panics
     /// If an id is not below [`Self::id_limit`].

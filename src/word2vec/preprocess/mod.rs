@@ -27,7 +27,7 @@ pub const MAX_SENTENCE_WORDS: usize = 10_000;
 
 /// How one line of a corpus becomes tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tokenizer {
+pub enum LineSplitter {
     /// gensim's `simple_preprocess(line, deacc=deacc)`: lower-cased alphabetic runs of 2 to 15
     /// characters not starting with `_`, accents removed when `deacc`.
     SimplePreprocess {
@@ -38,22 +38,22 @@ pub enum Tokenizer {
     Whitespace,
 }
 
-/// Reusable buffers for [`Tokenizer::tokenize`], so that tokenizing a line does not allocate.
+/// Reusable buffers for [`LineSplitter::tokenize`], so that tokenizing a line does not allocate.
 #[derive(Debug, Default)]
 pub struct LineBuffers {
     lowered: String,
     deaccented: String,
 }
 
-impl Tokenizer {
+impl LineSplitter {
     /// The tokens of `line`, borrowed from `line` or from `buffers`.
     pub fn tokenize<'a>(&self, line: &'a str, buffers: &'a mut LineBuffers) -> Vec<&'a str> {
         match *self {
-            Tokenizer::Whitespace => line
+            LineSplitter::Whitespace => line
                 .split(is_python_space)
                 .filter(|t| !t.is_empty())
                 .collect(),
-            Tokenizer::SimplePreprocess { deacc } => {
+            LineSplitter::SimplePreprocess { deacc } => {
                 let LineBuffers {
                     lowered,
                     deaccented,
@@ -74,7 +74,7 @@ impl Tokenizer {
 /// gensim's `simple_preprocess(text, deacc=deacc)` with its default `min_len=2, max_len=15`.
 pub fn simple_preprocess(text: &str, deacc: bool) -> Vec<String> {
     let mut buffers = LineBuffers::default();
-    Tokenizer::SimplePreprocess { deacc }
+    LineSplitter::SimplePreprocess { deacc }
         .tokenize(text, &mut buffers)
         .into_iter()
         .map(str::to_owned)
@@ -216,16 +216,16 @@ pub enum CorpusError {
     },
 }
 
-/// A corpus file read as one document a line (lines end at `\n`), tokenized by a [`Tokenizer`].
+/// A corpus file read as one document a line (lines end at `\n`), tokenized by a [`LineSplitter`].
 #[derive(Debug, Clone)]
 pub struct Corpus {
     path: PathBuf,
-    tokenizer: Tokenizer,
+    tokenizer: LineSplitter,
 }
 
 impl Corpus {
     /// A corpus reading `path` with `tokenizer` (the file is opened by each pass).
-    pub fn new(path: impl Into<PathBuf>, tokenizer: Tokenizer) -> Self {
+    pub fn new(path: impl Into<PathBuf>, tokenizer: LineSplitter) -> Self {
         Corpus {
             path: path.into(),
             tokenizer,
@@ -239,9 +239,9 @@ impl Corpus {
 
     /// Streams the file once, calling `sentence` with the tokens of every line, cut into pieces
     /// of at most [`MAX_SENTENCE_WORDS`] tokens as `LineSentence` does. A line without tokens
-    /// is an empty sentence for [`Tokenizer::SimplePreprocess`] (as in
+    /// is an empty sentence for [`LineSplitter::SimplePreprocess`] (as in
     /// `[simple_preprocess(line) for line in file]`) and no sentence at all for
-    /// [`Tokenizer::Whitespace`] (as in `LineSentence`); it matters for the sentence count, over
+    /// [`LineSplitter::Whitespace`] (as in `LineSentence`); it matters for the sentence count, over
     /// which gensim decays the learning rate. Stops early with `Ok(())` once `sentence` returns
     /// `false`.
     pub fn for_each_sentence(
@@ -272,7 +272,7 @@ impl Corpus {
             offset += read as u64;
             let tokens = self.tokenizer.tokenize(line, &mut buffers);
             if tokens.is_empty() {
-                if self.tokenizer != Tokenizer::Whitespace && !sentence(&[]) {
+                if self.tokenizer != LineSplitter::Whitespace && !sentence(&[]) {
                     return Ok(());
                 }
                 continue;
@@ -362,7 +362,7 @@ mod tests {
         let mut buffers = LineBuffers::default();
         let line = " a\u{1c}b\u{a0}c\u{3000}D_1  e\r\n";
         assert_eq!(
-            Tokenizer::Whitespace.tokenize(line, &mut buffers),
+            LineSplitter::Whitespace.tokenize(line, &mut buffers),
             ["a", "b", "c", "D_1", "e"]
         );
     }
@@ -382,7 +382,7 @@ mod tests {
             .concat(),
         )
         .unwrap();
-        let corpus = Corpus::new(&path, Tokenizer::Whitespace);
+        let corpus = Corpus::new(&path, LineSplitter::Whitespace);
         let mut lengths = Vec::new();
         let err = corpus
             .for_each_sentence(|s| {
@@ -417,16 +417,16 @@ mod tests {
             lengths
         };
         assert_eq!(
-            lengths(Tokenizer::SimplePreprocess { deacc: false }),
+            lengths(LineSplitter::SimplePreprocess { deacc: false }),
             [2, 0, 0, 1]
         );
-        assert_eq!(lengths(Tokenizer::Whitespace), [2, 2, 1]);
+        assert_eq!(lengths(LineSplitter::Whitespace), [2, 2, 1]);
     }
 
     fn err_message_names_file(corpus: &Corpus) -> bool {
         let missing = Corpus::new(
             corpus.path().with_file_name("missing.txt"),
-            Tokenizer::Whitespace,
+            LineSplitter::Whitespace,
         );
         let err = missing.for_each_sentence(|_| true).unwrap_err();
         err.to_string().contains("missing.txt")

@@ -14,7 +14,7 @@ use kernels::{Model, SharedMatrix};
 use pipeline::LoopSettings;
 use random::SplitMix64;
 
-use super::preprocess::{Corpus, CorpusError, Tokenizer};
+use super::preprocess::{Corpus, CorpusError, LineSplitter};
 use super::store::{StoreError, StoreFormat, write_store};
 use super::vocab::{RawVocab, Vocab, VocabSettings};
 
@@ -177,9 +177,9 @@ pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
     validate(settings)?;
     check_output_writable(&settings.output)?;
     let tokenizer = if settings.tokenized {
-        Tokenizer::Whitespace
+        LineSplitter::Whitespace
     } else {
-        Tokenizer::SimplePreprocess {
+        LineSplitter::SimplePreprocess {
             deacc: settings.deacc,
         }
     };
