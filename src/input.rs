@@ -60,6 +60,9 @@ pub struct InputOptions {
     pub truncate: bool,
     /// The request field holding the inputs, for error messages (`inputs`, `input_ids`, `input`).
     pub field: &'static str,
+    /// Keep each text's vocabulary pieces; without them, texts take the tokenizer's faster
+    /// ids-only path (the ids are the same).
+    pub with_tokens: bool,
 }
 
 /// A request's inputs before preparation.
@@ -94,13 +97,22 @@ pub fn prepare(
     options: InputOptions,
 ) -> Result<Vec<PreparedInput>, InputError> {
     match inputs {
-        Inputs::Texts(texts) => Ok(tokenize(model, &texts, limits, options)?
-            .into_iter()
-            .map(|tokenized| PreparedInput {
-                ids: tokenized.ids,
-                tokens: Some(tokenized.tokens),
-            })
-            .collect()),
+        Inputs::Texts(texts) if options.with_tokens => {
+            Ok(tokenize(model, &texts, limits, options)?
+                .into_iter()
+                .map(|tokenized| PreparedInput {
+                    ids: tokenized.ids,
+                    tokens: Some(tokenized.tokens),
+                })
+                .collect())
+        }
+        Inputs::Texts(texts) => {
+            let encode = |text: &str| model.token_ids(text, options.add_special_tokens);
+            Ok(tokenize_each(&texts, limits, options, encode)?
+                .into_iter()
+                .map(|ids| PreparedInput { ids, tokens: None })
+                .collect())
+        }
         Inputs::Ids { batch, nested } => {
             check_ids(batch, nested, model.token_id_limit(), limits, options)
         }
@@ -115,32 +127,68 @@ pub fn tokenize(
     limits: Limits,
     options: InputOptions,
 ) -> Result<Vec<Tokenized>, InputError> {
+    let encode = |text: &str| model.tokenize(text, options.add_special_tokens);
+    tokenize_each(texts, limits, options, encode)
+}
+
+/// A text's tokens as the limits see them: a count that can be cut.
+trait TokenSequence {
+    fn count(&self) -> usize;
+    fn keep_first(&mut self, max: usize);
+}
+
+impl TokenSequence for Tokenized {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn keep_first(&mut self, max: usize) {
+        self.truncate(max);
+    }
+}
+
+impl TokenSequence for Vec<u32> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn keep_first(&mut self, max: usize) {
+        self.truncate(max);
+    }
+}
+
+/// [`tokenize`] with the encoding of one text given: full tokens or ids alone.
+fn tokenize_each<T: TokenSequence>(
+    texts: &[String],
+    limits: Limits,
+    options: InputOptions,
+    encode: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, InputError> {
     check_batch(texts.len(), limits.max_batch, options.field)?;
     let tokenized = texts
         .iter()
         .enumerate()
         .map(|(index, text)| {
             let param = format!("{}[{index}]", options.field);
-            let mut tokenized = model
-                .tokenize(text, options.add_special_tokens)
-                .map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
-            if tokenized.len() > limits.max_tokens {
+            let mut tokens =
+                encode(text).map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
+            if tokens.count() > limits.max_tokens {
                 if !options.truncate {
                     return Err(InputError::new(
                         &param,
                         format!(
                             "{param} has {} tokens; the limit is {} (max_tokens_per_input; set \"truncate\": true to cut)",
-                            tokenized.len(),
+                            tokens.count(),
                             limits.max_tokens
                         ),
                     ));
                 }
-                tokenized.truncate(limits.max_tokens);
+                tokens.keep_first(limits.max_tokens);
             }
-            Ok(tokenized)
+            Ok(tokens)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    check_total_tokens(tokenized.iter().map(Tokenized::len), limits, options.field)?;
+    check_total_tokens(tokenized.iter().map(T::count), limits, options.field)?;
     Ok(tokenized)
 }
 
@@ -309,6 +357,7 @@ mod tests {
             add_special_tokens: false,
             truncate: false,
             field: "input_ids",
+            with_tokens: false,
         };
         let error = check_ids(vec![vec![1], vec![2, 10]], true, 10, limits, options)
             .expect_err("id 10 is past the rows");

@@ -81,6 +81,7 @@ fn request_inputs(request: &EmbedRequest) -> Result<(Inputs, InputOptions), Inpu
         add_special_tokens: request.add_special_tokens,
         truncate: request.truncate,
         field: "inputs",
+        with_tokens: true,
     };
     match (&request.inputs, &request.input_ids) {
         (Some(texts), None) => Ok((Inputs::Texts(texts.clone().into_vec()), options)),

@@ -33,6 +33,7 @@ pub(super) async fn embeddings(
                 add_special_tokens: false,
                 truncate: false,
                 field: "input",
+                with_tokens: false,
             };
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, request.input.into(), limits, options)?;

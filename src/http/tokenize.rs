@@ -23,6 +23,7 @@ pub(super) async fn tokenize(
                 add_special_tokens: request.add_special_tokens,
                 truncate: request.truncate,
                 field: "inputs",
+                with_tokens: true,
             };
             let limits = Limits::from_settings(worker_state.settings());
             let tokenized = input::tokenize(model, &texts, limits, options)?;

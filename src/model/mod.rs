@@ -162,6 +162,14 @@ impl EmbeddingModel {
         }
     }
 
+    /// The ids of [`Self::tokenize`] alone, without the token texts and offsets (faster).
+    pub fn token_ids(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>, String> {
+        match &self.static_embedding {
+            Some(rules) => rules.token_ids(&self.tokenizer, text),
+            None => self.tokenizer.encode_ids(text, add_special_tokens),
+        }
+    }
+
     /// What each token contributes, `ids.len() x dimension`: the stored rows of a transformer, the
     /// rows after `mapping` and `weights` of a static model.
     ///

@@ -79,6 +79,12 @@ impl Arithmetic {
         }
     }
 
+    /// Whether the column sums are plain float32 running sums of the stored values: no weights,
+    /// and a float16 or float32 embedding (the common case, which has a tight loop).
+    pub(super) fn sums_stored_f32(self) -> bool {
+        !self.weighted && matches!(self.product, NpType::F16 | NpType::F32)
+    }
+
     /// Adds `value` (a product) to the running column sum `sum`, in the accumulator's precision.
     pub(super) fn accumulate(self, sum: f64, value: f64) -> f64 {
         match self.product {

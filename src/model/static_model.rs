@@ -151,14 +151,7 @@ impl StaticEmbedding {
     /// The tokens of `text` that `encode` averages: character cut, no special tokens, `max_length`
     /// tokens, unknown tokens dropped (offsets stay in characters of the whole text).
     pub fn tokenize(&self, tokenizer: &TextTokenizer, text: &str) -> Result<Tokenized, String> {
-        let max_chars = self
-            .max_length
-            .map(|tokens| tokens.saturating_mul(self.median_token_length));
-        let kept = match max_chars.and_then(|chars| text.char_indices().nth(chars)) {
-            Some((byte, _)) => &text[..byte],
-            None => text,
-        };
-        let mut tokenized = tokenizer.encode(kept, false)?;
+        let mut tokenized = tokenizer.encode(self.kept_text(text), false)?;
         if let Some(max) = self.max_length {
             tokenized.truncate(max);
         }
@@ -166,6 +159,29 @@ impl StaticEmbedding {
             tokenized.retain_ids(|id| id != unknown);
         }
         Ok(tokenized)
+    }
+
+    /// The ids of [`Self::tokenize`] alone, by the tokenizer's fast path (as `encode` itself uses
+    /// `encode_batch_fast`).
+    pub fn token_ids(&self, tokenizer: &TextTokenizer, text: &str) -> Result<Vec<u32>, String> {
+        let mut ids = tokenizer.encode_ids(self.kept_text(text), false)?;
+        ids.truncate(self.max_length.unwrap_or(usize::MAX));
+        if let Some(unknown) = self.unknown {
+            ids.retain(|&id| id != unknown);
+        }
+        Ok(ids)
+    }
+
+    /// The start of `text` that `encode` tokenizes: at most `max_length` times the median token
+    /// length in characters.
+    fn kept_text<'t>(&self, text: &'t str) -> &'t str {
+        let max_chars = self
+            .max_length
+            .map(|tokens| tokens.saturating_mul(self.median_token_length));
+        match max_chars.and_then(|chars| text.char_indices().nth(chars)) {
+            Some((byte, _)) => &text[..byte],
+            None => text,
+        }
     }
 
     /// Each token's contribution (row after `mapping`, times its weight), `ids.len() x dim`; a
@@ -192,10 +208,15 @@ impl StaticEmbedding {
         normalize: bool,
     ) -> Array1<f32> {
         let arithmetic = self.arithmetic;
-        let mut sums = vec![0.0f64; matrix.cols()];
-        self.for_each_product(matrix, ids, |_, col, value| {
-            sums[col] = arithmetic.accumulate(sums[col], value);
-        });
+        let sums = if arithmetic.sums_stored_f32() {
+            self.f32_sums(matrix, ids)
+        } else {
+            let mut sums = vec![0.0f64; matrix.cols()];
+            self.for_each_product(matrix, ids, |_, col, value| {
+                sums[col] = arithmetic.accumulate(sums[col], value);
+            });
+            sums
+        };
         let mut vector: Vec<f32> = if ids.is_empty() {
             vec![0.0; matrix.cols()]
         } else {
@@ -209,6 +230,33 @@ impl StaticEmbedding {
         Array1::from(vector)
     }
 
+    /// The matrix row of token `id` (through `mapping` when the vocabulary is quantized).
+    ///
+    /// # Panics
+    /// If `id` is not below [`Self::id_limit`]: the input layer checks ids first.
+    fn stored_row(&self, id: u32) -> usize {
+        let id = id as usize;
+        assert!(id < self.id_limit, "token id {id} out of range");
+        self.mapping
+            .as_ref()
+            .map_or(id, |mapping| mapping[id] as usize)
+    }
+
+    /// The column sums of the stored rows of `ids` as float32 running sums (what
+    /// [`Self::for_each_product`] with float32 accumulation computes, without its per-element
+    /// dispatch), held in f64 for [`Arithmetic::mean`].
+    fn f32_sums(&self, matrix: &EmbeddingMatrix, ids: &[u32]) -> Vec<f64> {
+        let mut row = vec![0.0f32; matrix.cols()];
+        let mut sums = vec![0.0f32; matrix.cols()];
+        for &id in ids {
+            matrix.row_into(self.stored_row(id), &mut row);
+            for (sum, &value) in sums.iter_mut().zip(&row) {
+                *sum += value;
+            }
+        }
+        sums.into_iter().map(f64::from).collect()
+    }
+
     /// Calls `visit(token, column, product)` for every element of every token's row, in order.
     fn for_each_product(
         &self,
@@ -218,13 +266,8 @@ impl StaticEmbedding {
     ) {
         let mut row = vec![0.0f32; matrix.cols()];
         for (token, &id) in ids.iter().enumerate() {
+            matrix.row_into(self.stored_row(id), &mut row);
             let id = id as usize;
-            assert!(id < self.id_limit, "token id {id} out of range");
-            let stored = self
-                .mapping
-                .as_ref()
-                .map_or(id, |mapping| mapping[id] as usize);
-            matrix.row_into(stored, &mut row);
             let weight = self.weights.as_ref().map_or(1.0, |weights| weights[id]);
             for (col, &value) in row.iter().enumerate() {
                 visit(token, col, self.arithmetic.product(value, weight));

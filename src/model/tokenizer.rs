@@ -152,6 +152,16 @@ impl TextTokenizer {
                 .collect(),
         })
     }
+
+    /// Only the token ids of `text`: the tokenizer's fast path, which tracks no offsets, for
+    /// routes that answer with vectors alone (the ids equal [`Self::encode`]'s).
+    pub fn encode_ids(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>, String> {
+        let encoding = self
+            .inner
+            .encode_fast(text, add_special_tokens)
+            .map_err(|e| e.to_string())?;
+        Ok(encoding.get_ids().to_vec())
+    }
 }
 
 /// Maps character offsets of one text to byte offsets, to cut out the text a token covers.
