@@ -11,7 +11,7 @@
 //! its own (`ceil(dimension / 8)` bytes), rows one after another. They shrink a vector 32x for
 //! indexes that search by Hamming distance.
 //!
-//! Float output is written by [`float_text`]: table look-ups for bf16 and f16 values.
+//! Float output is written by `float_text`: table look-ups for bf16 and f16 values.
 
 mod float_text;
 

@@ -103,7 +103,7 @@ pub enum StoreError {
         /// What the problem is.
         problem: Problem,
     },
-    /// `vectors` passed to [`write_store`] or [`WordVectors::from_parts`] is not `words × dim` values.
+    /// `vectors` passed to [`write_store`](super::write_store) or [`WordVectors::from_parts`](super::WordVectors::from_parts) is not `words × dim` values.
     #[error("{values} values cannot be {words} vectors of dimension {dim}")]
     ShapeMismatch {
         /// Number of words.
