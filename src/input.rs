@@ -7,6 +7,7 @@
 //! `input_ids[0][5]`), which the HTTP layer answers with 422.
 
 use crate::config::Settings;
+use crate::model::pooling::Pooling;
 use crate::model::{EmbeddingModel, Tokenized};
 
 /// A request input that cannot be served: the field at fault and why.
@@ -250,16 +251,17 @@ fn check_ids(
     Ok(prepared)
 }
 
-/// The rule for pooled vectors of a transformer's embedding layer: every input needs at least
-/// one token (a mean of nothing is no vector). `field` names the inputs in the error
-/// (`inputs[3] has no tokens to pool`). A static-embedding model instead answers the zero vector,
-/// as model2vec's `encode` does for a text whose every token is unknown, so this passes for it.
+/// The rule for pooled vectors: every input needs at least one token, since a mean or maximum
+/// of nothing is no vector. `field` names the inputs in the error (`inputs[3] has no tokens to
+/// pool`). Rows (`Pooling::None`) need no token, and a static-embedding model's mean answers the
+/// zero vector, as model2vec's `encode` does for a text whose every token is unknown.
 pub fn require_tokens(
     model: &EmbeddingModel,
+    pooling: Pooling,
     inputs: &[PreparedInput],
     field: &str,
 ) -> Result<(), InputError> {
-    if model.kind().is_static() {
+    if pooling == Pooling::None || (pooling == Pooling::Mean && model.kind().is_static()) {
         return Ok(());
     }
     match inputs.iter().position(|input| input.ids.is_empty()) {

@@ -16,17 +16,15 @@ use crate::state::AppState;
 /// Handler of `POST /embed`.
 pub(super) async fn embed(
     State(state): State<AppState>,
-    Json(request): Json<EmbedRequest>,
+    Json(mut request): Json<EmbedRequest>,
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
             let model = worker_state.model()?;
-            let (inputs, options) = request_inputs(&request)?;
+            let (inputs, options) = request_inputs(&mut request)?;
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, inputs, limits, options)?;
-            if request.pooling != Pooling::None {
-                input::require_tokens(model, &prepared, "inputs")?;
-            }
+            input::require_tokens(model, request.pooling, &prepared, "inputs")?;
             let usage = Usage::of(prepared.iter().map(|input| input.ids.len()).sum());
             let count = prepared.len();
             let data = prepared
@@ -75,18 +73,19 @@ pub(super) async fn embed(
         .await
 }
 
-/// The request's inputs (exactly one of `inputs` and `input_ids`) and how to prepare them.
-fn request_inputs(request: &EmbedRequest) -> Result<(Inputs, InputOptions), InputError> {
+/// The request's inputs (exactly one of `inputs` and `input_ids`, moved out of it) and how to
+/// prepare them.
+fn request_inputs(request: &mut EmbedRequest) -> Result<(Inputs, InputOptions), InputError> {
     let options = InputOptions {
         add_special_tokens: request.add_special_tokens,
         truncate: request.truncate,
         field: "inputs",
         with_tokens: true,
     };
-    match (&request.inputs, &request.input_ids) {
-        (Some(texts), None) => Ok((Inputs::Texts(texts.clone().into_vec()), options)),
+    match (request.inputs.take(), request.input_ids.take()) {
+        (Some(texts), None) => Ok((Inputs::Texts(texts.into_vec()), options)),
         (None, Some(ids)) => Ok((
-            ids.clone().into(),
+            ids.into(),
             InputOptions {
                 add_special_tokens: false,
                 field: "input_ids",

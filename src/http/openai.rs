@@ -37,7 +37,7 @@ pub(super) async fn embeddings(
             };
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, request.input.into(), limits, options)?;
-            input::require_tokens(model, &prepared, "input")?;
+            input::require_tokens(model, Pooling::Mean, &prepared, "input")?;
             // OpenAI's vectors have unit length; a static model answers as its library's `encode`
             // does, normalized exactly when its configuration says so.
             let normalize = !model.kind().is_static();

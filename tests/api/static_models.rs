@@ -123,6 +123,26 @@ async fn embed_and_tokenize_follow_the_librarys_rules() {
     }
 }
 
+#[tokio::test]
+async fn a_text_with_no_known_token_means_zero_but_has_no_maximum() {
+    let Some((app, _)) = spawn_static_app("test-model-int8").await else {
+        return;
+    };
+    let mean = app
+        .post("/embed", &json!({"inputs": "🎉🎉🎉", "pooling": "mean"}))
+        .await;
+    assert_eq!(mean.status, 200, "{}", mean.body);
+    assert_eq!(mean.body["data"][0]["ids"], json!([]));
+    assert_eq!(floats(&mean.body["data"][0]["embedding"]), [0.0f32, 0.0]);
+    let max = app
+        .post(
+            "/embed",
+            &json!({"inputs": ["a", "🎉🎉🎉"], "pooling": "max"}),
+        )
+        .await;
+    max.assert_invalid("inputs[1]");
+}
+
 /// `numpy.packbits(vector > 0)`, written independently of the server's packing.
 fn packbits(vector: &[f32]) -> Vec<u8> {
     vector
