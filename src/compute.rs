@@ -1,70 +1,73 @@
-//! Where CPU-heavy request work runs: off the async executor, with bounded admission.
+//! Where CPU-heavy request work runs: off the async executor, on one pool of `compute_threads`
+//! threads, within the request timeout.
 //!
-//! Each request first takes an admission permit without waiting (none left: 429, so overload
-//! never queues without bound), then waits for one of `compute_threads` worker permits and runs
-//! on tokio's blocking pool. The worker permit moves into the blocking closure, so a request that
-//! times out still holds it until its work really ends: the CPU is never oversubscribed.
+//! Admission (how many requests may be in flight, 429 beyond) is decided before a request gets
+//! here, by the HTTP layer, which holds the permit until the response is written. Here a job is
+//! queued on a rayon pool of exactly `compute_threads` threads: the job itself and any parallel
+//! loop inside it (a store search split into blocks) share those threads, so the CPU is never
+//! oversubscribed. A request that times out is answered 503 at once; its job is skipped if it has
+//! not started, and a search in progress stops at its deadline (see `SearchOptions::deadline`), so
+//! timed-out work does not keep a thread from the requests behind it.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::AppError;
 
 /// Bounded execution of blocking request work.
 #[derive(Debug, Clone)]
 pub struct ComputePool {
-    admission: Arc<Semaphore>,
-    workers: Arc<Semaphore>,
-    capacity: usize,
+    threads: Arc<rayon::ThreadPool>,
     timeout: Duration,
 }
 
 impl ComputePool {
-    /// A pool admitting `max_in_flight` requests, running `threads` at once, each within `timeout`.
-    pub fn new(max_in_flight: usize, threads: usize, timeout: Duration) -> Self {
+    /// A pool of `threads` threads (at least one) whose jobs must end within `timeout`.
+    pub fn new(threads: usize, timeout: Duration) -> Self {
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("embedserve-compute-{i}"))
+            .build()
+            // Only thread creation can fail here, and a server without threads cannot start.
+            .unwrap_or_else(|e| panic!("cannot start the compute threads: {e}"));
         Self {
-            admission: Arc::new(Semaphore::new(max_in_flight)),
-            workers: Arc::new(Semaphore::new(threads.max(1))),
-            capacity: max_in_flight,
+            threads: Arc::new(threads),
             timeout,
         }
     }
 
-    /// Requests admitted right now.
-    pub fn in_flight(&self) -> usize {
-        self.capacity - self.admission.available_permits()
+    /// The instant by which a job submitted now must end; long loops in a job check it.
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.timeout
     }
 
-    /// Runs `work` on a worker thread, shedding the request with 429 when the pool is full and
-    /// answering 503 `timeout` when it takes too long.
+    /// Runs `work` on a compute thread, answering 503 `timeout` when it takes too long.
     pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, AppError> + Send + 'static,
     {
-        let _admitted = self
-            .admission
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| AppError::Overloaded)?;
-        let workers = self.workers.clone();
-        let job = async move {
-            let worker = workers
-                .acquire_owned()
-                .await
-                .map_err(|_| AppError::NotReady)?;
-            tokio::task::spawn_blocking(move || {
-                let _worker = worker;
-                work()
-            })
-            .await
-            .map_err(|e| AppError::Internal(format!("worker failed: {e}")))?
-        };
-        tokio::time::timeout(self.timeout, job)
-            .await
-            .map_err(|_| AppError::Timeout(self.timeout.as_secs()))?
+        let (answer, answered) = oneshot::channel();
+        self.threads.spawn(move || {
+            // The caller stopped waiting (timeout, client gone): skip the work entirely.
+            if answer.is_closed() {
+                return;
+            }
+            // A panic must not take down a pool thread (rayon aborts the process on one).
+            let result = catch_unwind(AssertUnwindSafe(work));
+            let _ = answer.send(result);
+        });
+        match tokio::time::timeout(self.timeout, answered).await {
+            Err(_) => Err(AppError::Timeout(self.timeout.as_secs())),
+            Ok(Err(_)) => Err(AppError::Internal(
+                "a compute thread dropped its job".to_owned(),
+            )),
+            Ok(Ok(Err(_))) => Err(AppError::Internal("the request's work panicked".to_owned())),
+            Ok(Ok(Ok(result))) => result,
+        }
     }
 }
 
@@ -73,29 +76,43 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn sheds_load_beyond_admission_and_times_out() {
-        let pool = ComputePool::new(1, 1, Duration::from_millis(200));
-        let slow = {
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                pool.run(|| {
-                    std::thread::sleep(Duration::from_millis(100));
-                    Ok(1)
-                })
-                .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(matches!(
-            pool.run(|| Ok(2)).await,
-            Err(AppError::Overloaded)
-        ));
-        assert_eq!(slow.await.expect("joined").expect("ran"), 1);
-        assert_eq!(pool.run(|| Ok(3)).await.expect("admitted again"), 3);
+    async fn runs_work_times_out_and_survives_a_panic() {
+        // Long enough for the panic hook to print a backtrace.
+        let pool = ComputePool::new(1, Duration::from_millis(1000));
+        assert_eq!(pool.run(|| Ok(1)).await.expect("ran"), 1);
         let late = pool.run(|| {
-            std::thread::sleep(Duration::from_millis(400));
-            Ok(4)
+            std::thread::sleep(Duration::from_millis(1300));
+            Ok(2)
         });
         assert!(matches!(late.await, Err(AppError::Timeout(_))));
+        // The late job still holds the only thread until its sleep ends.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let panicked = pool.run::<u8, _>(|| panic!("boom")).await;
+        assert!(
+            matches!(panicked, Err(AppError::Internal(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(pool.run(|| Ok(3)).await.expect("still serving"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_gave_up_is_skipped() {
+        let pool = ComputePool::new(1, Duration::from_millis(50));
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The only thread is busy past the timeout of the job queued behind it.
+        let busy = pool.run(|| {
+            std::thread::sleep(Duration::from_millis(150));
+            Ok(())
+        });
+        let flag = ran.clone();
+        let queued = pool.run(move || {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        let (busy, queued) = tokio::join!(busy, queued);
+        assert!(matches!(busy, Err(AppError::Timeout(_))));
+        assert!(matches!(queued, Err(AppError::Timeout(_))));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 }

@@ -48,6 +48,20 @@ pub struct Settings {
     pub max_batch_tokens: usize,
     /// Largest `topn` of a similarity query.
     pub max_topn: usize,
+    /// Largest number of words in one word query (positive, negative, `doesnt_match` words).
+    pub max_query_words: usize,
+    /// Largest text in bytes; longer texts are refused (or cut, with `truncate`) before tokenizing.
+    pub max_input_bytes: usize,
+    /// Largest response body one request may produce, in bytes, estimated before the work.
+    pub max_response_bytes: usize,
+    /// Connections open at once; beyond it new connections wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds a connection gets to send a request's headers (also the keep-alive idle timeout).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request gets to send its whole body.
+    pub body_read_timeout_secs: u64,
+    /// Seconds a response write may wait for a client that reads nothing before it is dropped.
+    pub response_write_timeout_secs: u64,
     /// Requests admitted at once; more are refused with 429.
     pub max_concurrent_requests: usize,
     /// Threads doing CPU work (tokenizing, gathering, searching); 0 uses every core.
@@ -84,6 +98,13 @@ impl Default for Settings {
             max_tokens_per_input: 8192,
             max_batch_tokens: 16384,
             max_topn: 1000,
+            max_query_words: 1000,
+            max_input_bytes: 65536,
+            max_response_bytes: 64 * 1024 * 1024,
+            max_connections: 1024,
+            header_read_timeout_secs: 15,
+            body_read_timeout_secs: 30,
+            response_write_timeout_secs: 30,
             max_concurrent_requests: 128,
             compute_threads: 0,
             request_timeout_secs: 30,
@@ -226,6 +247,22 @@ impl Settings {
             ("max_batch_tokens", self.max_batch_tokens),
             ("max_topn", self.max_topn),
             ("max_concurrent_requests", self.max_concurrent_requests),
+            ("max_query_words", self.max_query_words),
+            ("max_input_bytes", self.max_input_bytes),
+            ("max_response_bytes", self.max_response_bytes),
+            ("max_connections", self.max_connections),
+            (
+                "header_read_timeout_secs",
+                to_usize(self.header_read_timeout_secs),
+            ),
+            (
+                "body_read_timeout_secs",
+                to_usize(self.body_read_timeout_secs),
+            ),
+            (
+                "response_write_timeout_secs",
+                to_usize(self.response_write_timeout_secs),
+            ),
         ];
         match positive.iter().find(|(_, value)| *value == 0) {
             Some((name, _)) => Err(ConfigError::Invalid {
@@ -263,6 +300,27 @@ impl Settings {
     pub fn drain_timeout(&self) -> Duration {
         Duration::from_secs(self.drain_timeout_secs)
     }
+
+    /// How long a connection may take to send a request's headers, or stay idle between requests.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    /// How long a request may take to send its body.
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_read_timeout_secs)
+    }
+
+    /// How long one write of a response may wait on a client that reads nothing.
+    pub fn response_write_timeout(&self) -> Duration {
+        Duration::from_secs(self.response_write_timeout_secs)
+    }
+}
+
+/// A duration in seconds as a count for the "at least 1" check (saturating: any huge value is
+/// positive).
+fn to_usize(seconds: u64) -> usize {
+    usize::try_from(seconds).unwrap_or(usize::MAX)
 }
 
 fn non_empty(path: &Path) -> Option<&Path> {

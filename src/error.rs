@@ -44,12 +44,18 @@ pub enum AppError {
         /// What is wrong with it.
         message: String,
     },
+    /// The request body did not arrive within `body_read_timeout_secs` (408).
+    #[error("the request body did not arrive within {0} s (body_read_timeout_secs)")]
+    BodyTimeout(u64),
     /// Too many requests are in flight; the client should retry later (429).
     #[error("the server is at its concurrency limit; retry shortly")]
     Overloaded,
     /// The model or store is still loading, or the server is shutting down (503).
     #[error("the service is not ready")]
     NotReady,
+    /// The model's weights file changed while served; its rows are no longer read (503).
+    #[error("the model cannot be served: {0}")]
+    ModelFileChanged(String),
     /// This server was started without the resource the route needs (503).
     #[error("{0}")]
     NotConfigured(&'static str),
@@ -80,10 +86,12 @@ impl AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotReady | Self::NotConfigured(_) | Self::Timeout(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::NotReady
+            | Self::NotConfigured(_)
+            | Self::ModelFileChanged(_)
+            | Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,9 +107,11 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation { .. } => "validation_error",
+            Self::BodyTimeout(_) => "body_timeout",
             Self::Overloaded => "overloaded",
             Self::NotReady => "not_ready",
             Self::NotConfigured(_) => "not_configured",
+            Self::ModelFileChanged(_) => "model_file_changed",
             Self::Timeout(_) => "timeout",
             Self::Internal(_) => "internal_error",
         }
@@ -137,6 +147,8 @@ impl From<QueryError> for AppError {
             QueryError::NonFiniteVector { index } => {
                 Self::validation(format!("vector[{index}]"), error.to_string())
             }
+            // The compute pool answers the client at the same deadline; this value is dropped.
+            QueryError::DeadlineExceeded => Self::Timeout(0),
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct Limits {
     pub max_tokens: usize,
     /// `max_batch_tokens`: tokens in all inputs of one request.
     pub max_total_tokens: usize,
+    /// `max_input_bytes`: bytes of one text, checked before it is tokenized.
+    pub max_text_bytes: usize,
+    /// `max_response_bytes`: the estimated size of one response.
+    pub max_response_bytes: usize,
 }
 
 impl Limits {
@@ -48,6 +52,8 @@ impl Limits {
             max_batch: settings.max_batch_size,
             max_tokens: settings.max_tokens_per_input,
             max_total_tokens: settings.max_batch_tokens,
+            max_text_bytes: settings.max_input_bytes,
+            max_response_bytes: settings.max_response_bytes,
         }
     }
 }
@@ -171,6 +177,7 @@ fn tokenize_each<T: TokenSequence>(
         .enumerate()
         .map(|(index, text)| {
             let param = format!("{}[{index}]", options.field);
+            let text = within_byte_limit(text, limits.max_text_bytes, options.truncate, &param)?;
             let mut tokens =
                 encode(text).map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
             if tokens.count() > limits.max_tokens {
@@ -191,6 +198,57 @@ fn tokenize_each<T: TokenSequence>(
         .collect::<Result<Vec<_>, _>>()?;
     check_total_tokens(tokenized.iter().map(T::count), limits, options.field)?;
     Ok(tokenized)
+}
+
+/// The part of `text` that is tokenized: all of it when it fits in `max_bytes`; otherwise, with
+/// `truncate`, its longest prefix that fits and ends on a character boundary, and without it an
+/// error. Tokenizing costs memory in proportion to the text, so a huge text is refused (or cut)
+/// before any of that work. A cut only changes the tokens kept by truncation if the prefix holds
+/// fewer than `max_tokens_per_input` tokens, which needs tokens longer than `max_bytes /
+/// max_tokens_per_input` bytes on average.
+fn within_byte_limit<'a>(
+    text: &'a str,
+    max_bytes: usize,
+    truncate: bool,
+    param: &str,
+) -> Result<&'a str, InputError> {
+    if text.len() <= max_bytes {
+        return Ok(text);
+    }
+    if !truncate {
+        return Err(InputError::new(
+            param,
+            format!(
+                "{param} has {} bytes; the limit is {max_bytes} (max_input_bytes; set \"truncate\": true to cut)",
+                text.len()
+            ),
+        ));
+    }
+    // A character is at most four bytes: the boundary is at most three bytes back.
+    let cut = (0..=max_bytes)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    Ok(&text[..cut])
+}
+
+/// Refuses a request whose response would exceed `max_response_bytes`, from its worst-case size
+/// (`estimated_bytes`, computed from the shape before any row is gathered).
+pub fn check_response_size(
+    estimated_bytes: usize,
+    limits: Limits,
+    field: &str,
+) -> Result<(), InputError> {
+    if estimated_bytes > limits.max_response_bytes {
+        return Err(InputError::new(
+            field,
+            format!(
+                "the response would take up to {estimated_bytes} bytes; the limit is {} (max_response_bytes): ask for fewer tokens, pooled vectors or a base64 encoding",
+                limits.max_response_bytes
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks raw token ids: batch size, length limit, and every id below `id_limit` (the matrix's
@@ -336,6 +394,8 @@ mod tests {
             max_batch: 2,
             max_tokens: 4,
             max_total_tokens: 5,
+            max_text_bytes: 100,
+            max_response_bytes: 1000,
         };
         assert_eq!(
             check_batch(0, 2, "inputs").expect_err("empty").param,
@@ -354,6 +414,8 @@ mod tests {
             max_batch: 4,
             max_tokens: 3,
             max_total_tokens: 100,
+            max_text_bytes: 100,
+            max_response_bytes: 1000,
         };
         let options = InputOptions {
             add_special_tokens: false,
@@ -374,5 +436,31 @@ mod tests {
         let prepared =
             check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, truncating).expect("truncated");
         assert_eq!(prepared, vec![self::prepared(&[1, 2, 3])]);
+    }
+
+    #[test]
+    fn a_text_over_the_byte_limit_is_refused_or_cut_at_a_character_boundary() {
+        // "你" is three bytes: a cut at 4 bytes must fall back to the boundary at 3.
+        let text = "你好a";
+        assert_eq!(within_byte_limit(text, 7, false, "inputs[0]"), Ok(text));
+        let error = within_byte_limit(text, 4, false, "inputs[0]").expect_err("over");
+        assert_eq!(error.param, "inputs[0]");
+        assert!(error.message.contains("7 bytes"), "{error}");
+        assert_eq!(within_byte_limit(text, 4, true, "inputs[0]"), Ok("你"));
+        assert_eq!(within_byte_limit(text, 2, true, "inputs[0]"), Ok(""));
+    }
+
+    #[test]
+    fn the_response_size_is_checked_against_its_limit() {
+        let limits = Limits {
+            max_batch: 1,
+            max_tokens: 1,
+            max_total_tokens: 1,
+            max_text_bytes: 1,
+            max_response_bytes: 1000,
+        };
+        assert!(check_response_size(1000, limits, "inputs").is_ok());
+        let error = check_response_size(1001, limits, "inputs").expect_err("over");
+        assert!(error.message.contains("max_response_bytes"), "{error}");
     }
 }

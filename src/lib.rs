@@ -11,7 +11,7 @@
 //!   its flags into a settings struct of the library.
 //! - [`config`]: [`config::Settings`] from `config/default.toml`, environment and flags.
 //! - [`startup`]: `Application::build` binds, `run` loads in the background and drains on
-//!   shutdown; [`state`] is what every request shares; [`compute`] runs CPU work off the async
+//!   shutdown; [`connections`] accepts connections with a cap and timeouts; [`state`] is what every request shares; [`compute`] runs CPU work off the async
 //!   executor with bounded admission.
 //! - [`http`]: the router ([`http::app`]), one file per route group that only extracts, calls
 //!   and answers; `http/types.rs` holds every request and response body, `http/extract.rs` the
@@ -48,6 +48,7 @@
 pub mod cli;
 pub mod compute;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod embedding;
 pub mod encoding;

@@ -7,11 +7,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 use crate::config::Settings;
+use crate::connections::{self, ConnectionLimits};
 use crate::model::{EmbeddingModel, LoadError};
 use crate::state::{AppState, Resources};
 use crate::word2vec::store::StoreError;
@@ -37,9 +37,6 @@ pub enum StartupError {
     /// Loading panicked: a bug, reported instead of a silent hang in "not ready".
     #[error("loading the model or store failed unexpectedly: {0}")]
     LoaderPanicked(String),
-    /// The server failed while running.
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
 }
 
 /// A bound, not yet running service.
@@ -75,7 +72,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, loading the resources meanwhile; then lets in-flight
-    /// requests finish for at most `drain_timeout_secs`.
+    /// requests finish for at most `drain_timeout_secs` (see [`connections::serve`]).
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -84,32 +81,9 @@ impl Application {
         let failure = Arc::new(OnceLock::new());
         let (failed_tx, failed_rx) = oneshot::channel();
         spawn_loading(state.clone(), failed_tx);
-        let stopping = Arc::new(Notify::new());
-        let signal = stop_signal(
-            shutdown,
-            failed_rx,
-            state.clone(),
-            failure.clone(),
-            stopping.clone(),
-        );
-        // Responses go out in one write per request: Nagle's algorithm would only add a delayed-ACK
-        // stall to each small response on a keep-alive connection.
-        let listener = listener.tap_io(|stream| {
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {e}");
-            }
-        });
-        let server =
-            axum::serve(listener, crate::http::app(state.clone())).with_graceful_shutdown(signal);
-        let drain = state.settings().drain_timeout();
-        let drain_deadline = async move {
-            stopping.notified().await;
-            tokio::time::sleep(drain).await;
-        };
-        tokio::select! {
-            result = server => result.map_err(StartupError::Serve)?,
-            () = drain_deadline => tracing::warn!(?drain, "drain timeout: closing with requests in flight"),
-        }
+        let signal = stop_signal(shutdown, failed_rx, state.clone(), failure.clone());
+        let limits = ConnectionLimits::from_settings(state.settings());
+        connections::serve(listener, crate::http::app(state), limits, signal).await;
         match Arc::try_unwrap(failure).ok().and_then(OnceLock::into_inner) {
             Some(error) => Err(error),
             None => Ok(()),
@@ -142,7 +116,6 @@ async fn stop_signal(
     failed: oneshot::Receiver<StartupError>,
     state: AppState,
     failure: Arc<OnceLock<StartupError>>,
-    stopping: Arc<Notify>,
 ) {
     tokio::select! {
         () = shutdown => tracing::info!("shutdown requested: draining requests in flight"),
@@ -151,7 +124,6 @@ async fn stop_signal(
         }
     }
     state.begin_shutdown();
-    stopping.notify_one();
 }
 
 /// Loads what the settings name: the model directory and the word2vec store.

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use crate::compute::ComputePool;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::http::Admission;
 use crate::model::EmbeddingModel;
 use crate::word2vec::WordVectors;
 
@@ -29,22 +30,23 @@ struct Shared {
     settings: Settings,
     resources: OnceLock<Resources>,
     shutting_down: AtomicBool,
+    /// Whether a changed model file has been logged (once, not per request).
+    file_change_logged: AtomicBool,
+    admission: Admission,
     compute: ComputePool,
 }
 
 impl AppState {
     /// State for `settings`, with nothing loaded yet (not ready).
     pub fn new(settings: Settings) -> Self {
-        let compute = ComputePool::new(
-            settings.max_concurrent_requests,
-            settings.compute_threads(),
-            settings.request_timeout(),
-        );
+        let compute = ComputePool::new(settings.compute_threads(), settings.request_timeout());
         Self {
             shared: Arc::new(Shared {
+                admission: Admission::new(settings.max_concurrent_requests),
                 settings,
                 resources: OnceLock::new(),
                 shutting_down: AtomicBool::new(false),
+                file_change_logged: AtomicBool::new(false),
                 compute,
             }),
         }
@@ -53,6 +55,11 @@ impl AppState {
     /// The resolved settings.
     pub fn settings(&self) -> &Settings {
         &self.shared.settings
+    }
+
+    /// The permits of the requests doing work (see `http/admission.rs`).
+    pub fn admission(&self) -> &Admission {
+        &self.shared.admission
     }
 
     /// The pool request work runs on.
@@ -82,9 +89,28 @@ impl AppState {
         self.shared.shutting_down.store(true, Ordering::SeqCst);
     }
 
-    /// Whether the resources are loaded and shutdown has not begun.
+    /// Whether the resources are loaded, their files unchanged, and shutdown has not begun.
     pub fn is_ready(&self) -> bool {
-        self.shared.resources.get().is_some() && !self.shared.shutting_down.load(Ordering::SeqCst)
+        self.shared.resources.get().is_some()
+            && !self.shared.shutting_down.load(Ordering::SeqCst)
+            && self.model_file_change().is_none()
+    }
+
+    /// What happened to the served model's memory-mapped file, if it changed since it was
+    /// loaded (logged once). Checked on every model request, readiness probe and `/info`: one
+    /// `fstat`, far cheaper than the SIGBUS a truncated file would cause.
+    pub fn model_file_change(&self) -> Option<String> {
+        let model = self.loaded()?.model.as_ref()?;
+        let change = model.matrix.file_change()?;
+        if !self.shared.file_change_logged.swap(true, Ordering::SeqCst) {
+            tracing::error!(
+                change,
+                "the model's weights file changed under the server: model requests are refused \
+                 until a restart (write a new file and rename it over the old one, or use \
+                 load_mode = \"read\")"
+            );
+        }
+        Some(change)
     }
 
     /// The loaded resources, if loading has finished.
@@ -95,9 +121,13 @@ impl AppState {
     /// The model, or the error a model route answers with.
     pub fn model(&self) -> Result<&EmbeddingModel, AppError> {
         let resources = self.loaded().ok_or(AppError::NotReady)?;
-        resources.model.as_ref().ok_or(AppError::NotConfigured(
+        let model = resources.model.as_ref().ok_or(AppError::NotConfigured(
             "this server was started without a model (model_dir)",
-        ))
+        ))?;
+        match self.model_file_change() {
+            Some(change) => Err(AppError::ModelFileChanged(change)),
+            None => Ok(model),
+        }
     }
 
     /// The word2vec store, or the error a word2vec route answers with.

@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         topn: 10,
         restrict_vocab: None,
         parallel: threads > 1,
+        deadline: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

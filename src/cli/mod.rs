@@ -124,6 +124,9 @@ fn serve(args: &ServeArgs) -> ExitCode {
         tracing::info!(port = application.port(), "listening");
         application.run(shutdown_signal()).await
     });
+    // Connections still open after the drain are dropped with the runtime; loading still in
+    // progress on a blocking thread is not waited for either.
+    runtime.shutdown_timeout(Duration::from_millis(100));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

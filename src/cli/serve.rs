@@ -85,6 +85,38 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBEDSERVE_MAX_TOPN", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_topn: Option<usize>,
+    /// Largest number of words in one word query [default: 1000].
+    #[arg(long, env = "EMBEDSERVE_MAX_QUERY_WORDS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_query_words: Option<usize>,
+    /// Largest text in bytes, checked before tokenizing [default: 65536].
+    #[arg(long, env = "EMBEDSERVE_MAX_INPUT_BYTES", value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_input_bytes: Option<usize>,
+    /// Largest response of one request in bytes [default: 67108864].
+    #[arg(long, env = "EMBEDSERVE_MAX_RESPONSE_BYTES", value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_response_bytes: Option<usize>,
+    /// Connections open at once [default: 1024].
+    #[arg(long, env = "EMBEDSERVE_MAX_CONNECTIONS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Seconds to send request headers; also the idle keep-alive timeout [default: 15].
+    #[arg(long, env = "EMBEDSERVE_HEADER_READ_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds to send a request body [default: 30].
+    #[arg(long, env = "EMBEDSERVE_BODY_READ_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Seconds a response write waits on a client reading nothing [default: 30].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_RESPONSE_WRITE_TIMEOUT_SECS",
+        value_name = "SECS"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_write_timeout_secs: Option<u64>,
     /// Requests admitted at once; more get 429 [default: 128].
     #[arg(long, env = "EMBEDSERVE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -36,6 +36,23 @@ pub enum EncodingFormat {
     Ubinary,
 }
 
+/// Most bytes one f32 takes as JSON text: nine significant digits, sign, point, exponent and
+/// the separator (`-1.17549435e-38,`).
+const MAX_FLOAT_TEXT_BYTES: usize = 16;
+
+impl EncodingFormat {
+    /// The most bytes `values` vector values take in this format, for checking a response's
+    /// size before computing it.
+    pub fn max_bytes(self, values: usize) -> usize {
+        let base64 = |bytes: usize| bytes.div_ceil(3).saturating_mul(4);
+        match self {
+            EncodingFormat::Float => values.saturating_mul(MAX_FLOAT_TEXT_BYTES),
+            EncodingFormat::Base64 => base64(values.saturating_mul(4)),
+            EncodingFormat::Binary | EncodingFormat::Ubinary => base64(values.div_ceil(8)),
+        }
+    }
+}
+
 /// Vectors as they go into the JSON body.
 #[derive(Debug)]
 pub enum Encoded {

@@ -26,6 +26,16 @@ pub(super) async fn embed(
             let prepared = input::prepare(model, inputs, limits, options)?;
             input::require_tokens(model, request.pooling, &prepared, "inputs")?;
             let usage = Usage::of(prepared.iter().map(|input| input.ids.len()).sum());
+            let vectors = match request.pooling {
+                Pooling::None => usage.prompt_tokens,
+                _ => prepared.len(),
+            };
+            let values = vectors.saturating_mul(model.dimension());
+            input::check_response_size(
+                request.encoding_format.max_bytes(values),
+                limits,
+                "inputs",
+            )?;
             let count = prepared.len();
             let data = prepared
                 .into_iter()

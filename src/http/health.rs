@@ -63,6 +63,9 @@ struct ModelInfo<'a> {
     tokenizer_vocab_size: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     static_embedding: Option<StaticInfo>,
+    /// Set when the weights file changed under the server (the model is then not served).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    weights_file_change: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -79,7 +82,11 @@ struct Limits {
     max_batch_size: usize,
     max_tokens_per_input: usize,
     max_topn: usize,
+    max_query_words: usize,
+    max_input_bytes: usize,
+    max_response_bytes: usize,
     max_concurrent_requests: usize,
+    max_connections: usize,
 }
 
 /// `GET /info`: what is served and with which limits.
@@ -97,7 +104,11 @@ pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, App
             max_batch_size: settings.max_batch_size,
             max_tokens_per_input: settings.max_tokens_per_input,
             max_topn: settings.max_topn,
+            max_query_words: settings.max_query_words,
+            max_input_bytes: settings.max_input_bytes,
+            max_response_bytes: settings.max_response_bytes,
             max_concurrent_requests: settings.max_concurrent_requests,
+            max_connections: settings.max_connections,
         },
     })
 }
@@ -118,6 +129,7 @@ fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
         weights_file: model.matrix.file(),
         tokenizer_vocab_size: model.tokenizer.vocab_size(),
         static_embedding: model.static_embedding.as_ref().map(StaticEmbedding::info),
+        weights_file_change: model.matrix.file_change(),
     }
 }
 

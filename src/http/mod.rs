@@ -1,5 +1,6 @@
 //! The HTTP API: one file per route group, assembled by [`app`].
 
+mod admission;
 mod auth;
 mod docs;
 mod embed;
@@ -26,6 +27,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove}
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+pub use admission::Admission;
 pub use response::JsonBytes;
 
 use crate::error::AppError;
@@ -46,11 +48,12 @@ pub fn app(state: AppState) -> Router {
         .zstd(true)
         .quality(CompressionLevel::Fastest)
         .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE_BYTES)));
-    Router::new()
+    // The routes that do work: their bodies are read within a deadline and each request holds
+    // an admission permit until its response is written.
+    let work = Router::new()
         .route("/tokenize", post(tokenize::tokenize))
         .route("/embed", post(embed::embed))
         .route("/v1/embeddings", post(openai::embeddings))
-        .route("/v1/models", get(openai::models))
         .route(
             "/similar",
             get(similar::similar_get).post(similar::similar_post),
@@ -58,6 +61,13 @@ pub fn app(state: AppState) -> Router {
         .route("/similarity", get(similar::similarity))
         .route("/vector", get(similar::vector))
         .route("/doesnt_match", get(similar::doesnt_match))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::admit,
+        ));
+    Router::new()
+        .merge(work)
+        .route("/v1/models", get(openai::models))
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))

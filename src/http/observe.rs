@@ -18,7 +18,7 @@ pub(super) struct WorkDone {
 }
 
 /// Middleware: logs method, matched route, status, latency, tokens and request id, and records
-/// the request metrics.
+/// the request metrics, also for a request whose client hung up before its answer.
 pub(super) async fn observe(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -31,33 +31,103 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let started = Instant::now();
-    metrics::in_flight(1.0);
+    let mut guard = InFlight::start(route, method, request_id);
     let response = next.run(request).await;
-    metrics::in_flight(-1.0);
-    let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
     let work = response
         .extensions()
         .get::<WorkDone>()
         .copied()
         .unwrap_or_default();
-    metrics::record_request(&route, &method, status, seconds);
-    if work.inputs > 0 {
-        metrics::record_work(&route, work.tokens, work.inputs);
-    }
-    if status == 429 {
-        metrics::record_shed();
-    }
-    tracing::info!(
-        target: "embedserve::access",
-        request_id,
-        method,
-        route,
-        status,
-        latency_ms = seconds * 1000.0,
-        tokens = work.tokens,
-        "request"
-    );
+    guard.finish(status, work);
     response
+}
+
+/// A request being served: counted in `requests_in_flight` from its start until it is dropped,
+/// answered or not. When the client hangs up mid-request the server drops the handler's future,
+/// and this guard's `Drop` still logs and counts the request, as status 499 (the status nginx
+/// uses for "client closed request"), so the gauge returns to zero and nothing goes unrecorded.
+struct InFlight {
+    route: String,
+    method: String,
+    request_id: String,
+    started: Instant,
+    answered: bool,
+}
+
+/// The status recorded for a request whose client went away before the answer.
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+impl InFlight {
+    fn start(route: String, method: String, request_id: String) -> Self {
+        metrics::in_flight(1.0);
+        Self {
+            route,
+            method,
+            request_id,
+            started: Instant::now(),
+            answered: false,
+        }
+    }
+
+    /// Records the answered request: metrics and one access-log line.
+    fn finish(&mut self, status: u16, work: WorkDone) {
+        self.answered = true;
+        self.record(status, work);
+    }
+
+    fn record(&self, status: u16, work: WorkDone) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let (route, method) = (self.route.as_str(), self.method.as_str());
+        metrics::record_request(route, method, status, seconds);
+        if work.inputs > 0 {
+            metrics::record_work(route, work.tokens, work.inputs);
+        }
+        if status == 429 {
+            metrics::record_shed();
+        }
+        tracing::info!(
+            target: "embedserve::access",
+            request_id = self.request_id,
+            method,
+            route,
+            status,
+            latency_ms = seconds * 1000.0,
+            tokens = work.tokens,
+            "request"
+        );
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::in_flight(-1.0);
+        if !self.answered {
+            self.record(CLIENT_CLOSED_REQUEST, WorkDone::default());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_dropped_before_its_answer_is_logged_and_counted_as_499() {
+        let route = "/test/dropped-before-answer";
+        // Installs the recorder first: metrics recorded before it are lost.
+        metrics::handle();
+        drop(InFlight::start(
+            route.to_owned(),
+            "GET".to_owned(),
+            String::new(),
+        ));
+        let text = metrics::handle().render();
+        let counted = text.lines().any(|line| {
+            line.starts_with("embedserve_requests_total")
+                && line.contains(&format!("route=\"{route}\""))
+                && line.contains("status=\"499\"")
+        });
+        assert!(counted, "{text}");
+    }
 }

@@ -38,6 +38,8 @@ pub(super) async fn embeddings(
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, request.input.into(), limits, options)?;
             input::require_tokens(model, Pooling::Mean, &prepared, "input")?;
+            let values = prepared.len().saturating_mul(dimensions);
+            input::check_response_size(request.encoding_format.max_bytes(values), limits, "input")?;
             // OpenAI's vectors have unit length; a static model answers as its library's `encode`
             // does, normalized exactly when its configuration says so.
             let normalize = !model.kind().is_static();

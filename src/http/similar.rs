@@ -36,6 +36,7 @@ pub(super) async fn similar_get(
     let mut positive = params.words("word");
     positive.extend(params.words("positive"));
     let negative = params.words("negative");
+    check_query_words(&state, positive.len() + negative.len(), "positive")?;
     let options = search_options(
         &state,
         params.number("topn")?,
@@ -62,10 +63,11 @@ pub(super) async fn similar_post(
             ));
         }
         (Some(vector), false) => Query::Vector(vector.into_iter().map(|v| v as f32).collect()),
-        (None, _) => Query::Words {
-            positive: words(request.positive),
-            negative: words(request.negative),
-        },
+        (None, _) => {
+            let (positive, negative) = (words(request.positive), words(request.negative));
+            check_query_words(&state, positive.len() + negative.len(), "positive")?;
+            Query::Words { positive, negative }
+        }
     };
     run_search(state, query, options).await
 }
@@ -156,6 +158,7 @@ pub(super) async fn doesnt_match(
     if words.is_empty() {
         return Err(AppError::validation("words", "give at least one word"));
     }
+    check_query_words(&state, words.len(), "words")?;
     state
         .run_blocking(move |worker_state| {
             let store = worker_state.store()?;
@@ -192,5 +195,19 @@ fn search_options(
         topn,
         restrict_vocab,
         parallel: true,
+        deadline: Some(state.compute().deadline()),
     })
+}
+
+/// Refuses a query of more than `max_query_words` words before any of them is looked up, so a
+/// query's cost is bounded by the settings, not by the request.
+fn check_query_words(state: &AppState, count: usize, field: &str) -> Result<(), AppError> {
+    let max = state.settings().max_query_words;
+    if count > max {
+        return Err(AppError::validation(
+            field,
+            format!("a query may have at most {max} words (max_query_words), got {count}"),
+        ));
+    }
+    Ok(())
 }

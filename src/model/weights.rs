@@ -108,6 +108,51 @@ pub struct EmbeddingMatrix {
     dtype: StoredDtype,
     tensor: String,
     file: PathBuf,
+    watch: FileWatch,
+}
+
+/// The mapped file as it was when mapped, to notice a change under the running server.
+///
+/// A memory map shows the file's current content: rewritten in place, the served values change;
+/// truncated, reading a row past the new end kills the process with SIGBUS. Replacing the file by
+/// renaming a new one over it is safe (the map keeps the old inode) and is not reported.
+#[derive(Debug)]
+struct FileWatch {
+    /// The mapped inode, kept open so `fstat` sees it even after a rename.
+    handle: File,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileWatch {
+    fn open(path: &Path) -> Result<Self, LoadError> {
+        let handle = File::open(path).map_err(|e| LoadError::io(path, &e))?;
+        let metadata = handle.metadata().map_err(|e| LoadError::io(path, &e))?;
+        Ok(Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            handle,
+        })
+    }
+
+    /// `None` while the file is as it was mapped, or what changed.
+    fn change(&self) -> Option<String> {
+        let metadata = match self.handle.metadata() {
+            Ok(metadata) => metadata,
+            Err(e) => return Some(format!("cannot be checked: {e}")),
+        };
+        if metadata.len() < self.len {
+            Some(format!(
+                "was truncated from {} to {} bytes while served",
+                self.len,
+                metadata.len()
+            ))
+        } else if metadata.len() != self.len || metadata.modified().ok() != self.modified {
+            Some("was modified in place while served".to_owned())
+        } else {
+            None
+        }
+    }
 }
 
 impl EmbeddingMatrix {
@@ -205,6 +250,7 @@ impl EmbeddingMatrix {
                 format!("tensor {tensor:?} is empty ({rows} x {cols})"),
             ));
         }
+        let watch = FileWatch::open(&file)?;
         // The view borrows the map; keep its position so rows can be read without re-parsing.
         let data_start = view.data().as_ptr() as usize - map.as_ptr() as usize;
         drop(parsed);
@@ -220,7 +266,16 @@ impl EmbeddingMatrix {
             dtype,
             tensor,
             file,
+            watch,
         })
+    }
+
+    /// `None` while the mapped file is unchanged; otherwise what happened to it. A changed file
+    /// must not be read: its rows may be gone (SIGBUS) or no longer the model's.
+    pub fn file_change(&self) -> Option<String> {
+        self.watch
+            .change()
+            .map(|change| format!("{} {change}", self.file.display()))
     }
 
     /// Number of rows (token ids the matrix covers).

@@ -6,6 +6,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -39,6 +40,9 @@ pub enum QueryError {
         /// Position of the first non-finite value.
         index: usize,
     },
+    /// The search passed its [`SearchOptions::deadline`] and stopped (HTTP 503 `timeout`).
+    #[error("the search ran past its deadline and was stopped")]
+    DeadlineExceeded,
 }
 
 /// One search result: a word of the store and its cosine similarity to the query.
@@ -63,6 +67,9 @@ pub struct SearchOptions {
     /// Split large searches across the current rayon thread pool; `false` scans on the calling
     /// thread only. To use N threads, call the query inside `ThreadPool::install`.
     pub parallel: bool,
+    /// Stop scanning once this instant has passed: a request that timed out frees its thread
+    /// within one block of rows instead of finishing a search nobody will read.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for SearchOptions {
@@ -72,6 +79,7 @@ impl Default for SearchOptions {
             topn: 10,
             restrict_vocab: None,
             parallel: true,
+            deadline: None,
         }
     }
 }
@@ -104,7 +112,7 @@ impl WordVectors {
         let rows = weighted
             .map(|(word, weight)| self.require(word).map(|index| (index, weight)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.most_similar_rows(&rows, options))
+        self.most_similar_rows(&rows, options)
     }
 
     /// [`Self::most_similar`] for rows known to exist, each with its weight (+1 positive, -1
@@ -113,7 +121,7 @@ impl WordVectors {
         &self,
         rows: &[(usize, f32)],
         options: &SearchOptions,
-    ) -> Vec<Neighbor<'_>> {
+    ) -> Result<Vec<Neighbor<'_>>, QueryError> {
         let mut mean = vec![0.0f32; self.dim()];
         let mut total_weight = 0.0f32;
         for &(index, weight) in rows {
@@ -126,7 +134,11 @@ impl WordVectors {
         }
         mean.iter_mut().for_each(|m| *m /= total_weight);
         l2_normalize(&mut mean);
-        let inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
+        // Sorted and deduplicated, so excluding a candidate is a binary search however many
+        // words the query has.
+        let mut inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
         self.search(&mean, &inputs, options)
     }
 
@@ -148,7 +160,7 @@ impl WordVectors {
         }
         let mut query = vector.to_vec();
         l2_normalize(&mut query);
-        Ok(self.search(&query, &[], options))
+        self.search(&query, &[], options)
     }
 
     /// Cosine similarity of two words (gensim `similarity`).
@@ -222,41 +234,53 @@ impl WordVectors {
         &self.unit_matrix()[index * dim..(index + 1) * dim]
     }
 
-    /// Exact top-`topn` rows by cosine with the unit vector `query`, skipping `excluded` rows.
+    /// Exact top-`topn` rows by cosine with the unit vector `query`, skipping `excluded` rows
+    /// (sorted ascending), in blocks of [`ROWS_PER_TASK`] rows, each checking the deadline first.
     fn search(
         &self,
         query: &[f32],
         excluded: &[usize],
         options: &SearchOptions,
-    ) -> Vec<Neighbor<'_>> {
+    ) -> Result<Vec<Neighbor<'_>>, QueryError> {
         let dim = self.dim();
         let rows = match options.restrict_vocab {
             Some(limit) if limit > 0 => limit.min(self.len()),
             _ => self.len(),
         };
         let matrix = &self.unit_matrix()[..rows * dim];
-        let scan = |first_row: usize, block: &[f32]| {
+        let scan = |(task, block): (usize, &[f32])| {
+            if options
+                .deadline
+                .is_some_and(|deadline| Instant::now() > deadline)
+            {
+                return Err(QueryError::DeadlineExceeded);
+            }
             let mut top = TopK::new(options.topn);
-            top.scan(block, first_row, query, excluded);
-            top
+            top.scan(block, task * ROWS_PER_TASK, query, excluded);
+            Ok(top)
         };
         let top = if options.parallel && rows >= PARALLEL_MIN_ROWS {
             matrix
                 .par_chunks(ROWS_PER_TASK * dim)
                 .enumerate()
-                .map(|(task, block)| scan(task * ROWS_PER_TASK, block))
-                .reduce(|| TopK::new(options.topn), TopK::merge)
+                .map(scan)
+                .try_reduce(|| TopK::new(options.topn), |a, b| Ok(a.merge(b)))?
         } else {
-            scan(0, matrix)
+            matrix
+                .chunks(ROWS_PER_TASK * dim)
+                .enumerate()
+                .map(scan)
+                .try_fold(TopK::new(options.topn), |a, b| b.map(|b| a.merge(b)))?
         };
-        top.into_sorted()
+        Ok(top
+            .into_sorted()
             .into_iter()
             .map(|candidate| Neighbor {
                 index: candidate.index,
                 word: &self.words()[candidate.index],
                 score: candidate.score,
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -312,7 +336,8 @@ impl TopK {
         }
     }
 
-    /// Offers every row of `block` (rows `first_row..`) scored against `query`.
+    /// Offers every row of `block` (rows `first_row..`) scored against `query`, skipping the rows
+    /// of `excluded` (sorted ascending).
     fn scan(&mut self, block: &[f32], first_row: usize, query: &[f32], excluded: &[usize]) {
         let dim = query.len();
         // Cheap rejection: a row must beat the worst kept score once the heap is full.
@@ -324,7 +349,7 @@ impl TopK {
                 continue;
             }
             let index = first_row + offset;
-            if excluded.contains(&index) {
+            if excluded.binary_search(&index).is_ok() {
                 continue;
             }
             self.offer(Candidate { score, index });

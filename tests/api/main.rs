@@ -11,6 +11,7 @@
 mod common;
 
 mod auth;
+mod connections;
 mod contract;
 mod demo;
 mod docs;
@@ -19,6 +20,7 @@ mod errors;
 mod extract;
 mod health;
 mod helpers;
+mod limits;
 mod observe;
 mod openai;
 mod router;
