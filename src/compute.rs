@@ -76,23 +76,26 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn runs_work_times_out_and_survives_a_panic() {
-        // Long enough for the panic hook to print a backtrace.
-        let pool = ComputePool::new(1, Duration::from_millis(1000));
+    async fn runs_work_and_survives_a_panic() {
+        // A generous timeout: printing the panic's backtrace is slow on a loaded machine.
+        let pool = ComputePool::new(1, Duration::from_secs(60));
         assert_eq!(pool.run(|| Ok(1)).await.expect("ran"), 1);
-        let late = pool.run(|| {
-            std::thread::sleep(Duration::from_millis(1300));
-            Ok(2)
-        });
-        assert!(matches!(late.await, Err(AppError::Timeout(_))));
-        // The late job still holds the only thread until its sleep ends.
-        tokio::time::sleep(Duration::from_millis(400)).await;
         let panicked = pool.run::<u8, _>(|| panic!("boom")).await;
         assert!(
             matches!(panicked, Err(AppError::Internal(_))),
             "{panicked:?}"
         );
         assert_eq!(pool.run(|| Ok(3)).await.expect("still serving"), 3);
+    }
+
+    #[tokio::test]
+    async fn work_past_the_timeout_is_answered_503() {
+        let pool = ComputePool::new(1, Duration::from_millis(100));
+        let late = pool.run(|| {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(2)
+        });
+        assert!(matches!(late.await, Err(AppError::Timeout(_))));
     }
 
     #[tokio::test]

@@ -30,6 +30,8 @@ pub struct Settings {
     pub model_name: Option<String>,
     /// Name of the input-embedding tensor; by default it is found by the names real models use.
     pub embedding_tensor: Option<String>,
+    /// How the embedding matrix is held: memory-mapped from the file, or read into memory.
+    pub load_mode: LoadMode,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
     /// Format of the word2vec store: `auto`, `binary` or `text`.
@@ -89,6 +91,7 @@ impl Default for Settings {
             model_dir: PathBuf::from("models/demo"),
             model_name: None,
             embedding_tensor: None,
+            load_mode: LoadMode::Mmap,
             word2vec: PathBuf::from("models/demo/word2vec.bin"),
             word2vec_format: StoreFormatSetting::Auto,
             word2vec_limit: 0,
@@ -155,6 +158,36 @@ impl FromStr for StoreFormatSetting {
         }
     }
 }
+
+/// How the embedding matrix is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadMode {
+    /// Memory-mapped: ready at once, pages shared with other processes, read on demand; the file
+    /// must not change while served.
+    Mmap,
+    /// Copied into the process's memory at startup: costs the matrix's size in memory and a
+    /// full read, and a later change of the file cannot affect the server.
+    Read,
+}
+
+impl FromStr for LoadMode {
+    type Err = UnknownLoadMode;
+
+    /// Reads `mmap` or `read`, the names the settings file uses.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "mmap" => Ok(LoadMode::Mmap),
+            "read" => Ok(LoadMode::Read),
+            _ => Err(UnknownLoadMode(name.to_owned())),
+        }
+    }
+}
+
+/// A load mode other than `mmap` or `read`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown load mode {0:?} (expected `mmap` or `read`)")]
+pub struct UnknownLoadMode(pub String);
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

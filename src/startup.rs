@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::config::Settings;
+use crate::config::{LoadMode, Settings};
 use crate::connections::{self, ConnectionLimits};
 use crate::model::{EmbeddingModel, LoadError};
 use crate::state::{AppState, Resources};
@@ -138,6 +138,13 @@ pub fn load_resources(settings: &Settings) -> Result<Resources, StartupError> {
             )
         })
         .transpose()?;
+    let model = match (model, settings.load_mode) {
+        (Some(mut model), LoadMode::Read) => {
+            model.matrix = model.matrix.into_memory()?;
+            Some(model)
+        }
+        (model, _) => model,
+    };
     if let Some(model) = &model {
         tracing::info!(
             model = %model.name,

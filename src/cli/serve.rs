@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::choice;
-use crate::config::{LogFormat, StoreFormatSetting};
+use crate::config::{LoadMode, LogFormat, StoreFormatSetting};
 
 /// Names and help of the `--word2vec-format` values.
 const WORD2VEC_FORMATS: &[(&str, &str)] = &[
@@ -17,6 +17,14 @@ const WORD2VEC_FORMATS: &[(&str, &str)] = &[
 ];
 
 /// Names and help of the `--log-format` values.
+const LOAD_MODES: &[(&str, &str)] = &[
+    (
+        "mmap",
+        "Memory-map the matrix (the file must not change while served)",
+    ),
+    ("read", "Copy the matrix into memory at startup"),
+];
+
 const LOG_FORMATS: &[(&str, &str)] = &[
     ("text", "Human-readable lines"),
     ("json", "One JSON object per line"),
@@ -65,6 +73,14 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBEDSERVE_WORD2VEC_LOSSY_UTF8", value_name = "BOOL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub word2vec_lossy_utf8: Option<bool>,
+    /// How the embedding matrix is held [default: mmap].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_LOAD_MODE",
+        value_parser = choice::<LoadMode>(LOAD_MODES)
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_mode: Option<LoadMode>,
     /// Largest accepted request body in bytes [default: 2097152].
     #[arg(long, env = "EMBEDSERVE_BODY_LIMIT_BYTES", value_name = "BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use axum::extract::State;
 use serde::Serialize;
 
 use super::JsonBytes;
+use crate::config::LoadMode;
 use crate::error::AppError;
 use crate::model::{EmbeddingModel, ModelKind, StaticEmbedding, StaticInfo};
 use crate::state::AppState;
@@ -63,6 +64,8 @@ struct ModelInfo<'a> {
     tokenizer_vocab_size: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     static_embedding: Option<StaticInfo>,
+    /// `mmap` or `read`: how the matrix is held.
+    load_mode: LoadMode,
     /// Set when the weights file changed under the server (the model is then not served).
     #[serde(skip_serializing_if = "Option::is_none")]
     weights_file_change: Option<String>,
@@ -97,7 +100,9 @@ pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, App
         name: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         ready: state.is_ready(),
-        model: resources.and_then(|r| r.model.as_ref()).map(model_info),
+        model: resources
+            .and_then(|r| r.model.as_ref())
+            .map(|model| model_info(model, settings.load_mode)),
         word2vec: resources.and_then(|r| r.store.as_ref()).map(store_info),
         limits: Limits {
             body_limit_bytes: settings.body_limit_bytes,
@@ -113,7 +118,7 @@ pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, App
     })
 }
 
-fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
+fn model_info(model: &EmbeddingModel, load_mode: LoadMode) -> ModelInfo<'_> {
     ModelInfo {
         name: &model.name,
         kind: model.kind(),
@@ -129,6 +134,7 @@ fn model_info(model: &EmbeddingModel) -> ModelInfo<'_> {
         weights_file: model.matrix.file(),
         tokenizer_vocab_size: model.tokenizer.vocab_size(),
         static_embedding: model.static_embedding.as_ref().map(StaticEmbedding::info),
+        load_mode,
         weights_file_change: model.matrix.file_change(),
     }
 }

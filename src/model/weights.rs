@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
-use memmap2::{Advice, Mmap};
+use memmap2::{Advice, Mmap, MmapMut};
 use ndarray::Array2;
 use safetensors::{Dtype, SafeTensors};
 use serde::Serialize;
@@ -108,7 +108,8 @@ pub struct EmbeddingMatrix {
     dtype: StoredDtype,
     tensor: String,
     file: PathBuf,
-    watch: FileWatch,
+    /// `None` once the matrix has been copied out of the file ([`EmbeddingMatrix::into_memory`]).
+    watch: Option<FileWatch>,
 }
 
 /// The mapped file as it was when mapped, to notice a change under the running server.
@@ -250,7 +251,7 @@ impl EmbeddingMatrix {
                 format!("tensor {tensor:?} is empty ({rows} x {cols})"),
             ));
         }
-        let watch = FileWatch::open(&file)?;
+        let watch = Some(FileWatch::open(&file)?);
         // The view borrows the map; keep its position so rows can be read without re-parsing.
         let data_start = view.data().as_ptr() as usize - map.as_ptr() as usize;
         drop(parsed);
@@ -274,8 +275,31 @@ impl EmbeddingMatrix {
     /// must not be read: its rows may be gone (SIGBUS) or no longer the model's.
     pub fn file_change(&self) -> Option<String> {
         self.watch
+            .as_ref()?
             .change()
             .map(|change| format!("{} {change}", self.file.display()))
+    }
+
+    /// The same matrix copied out of the file into anonymous memory (load mode `read`): only the
+    /// tensor's bytes, not the rest of the checkpoint, and the file is no longer read afterwards.
+    pub fn into_memory(self) -> Result<Self, LoadError> {
+        let len = self.rows * self.cols * self.dtype.size();
+        let mut copy = MmapMut::map_anon(len).map_err(|e| {
+            LoadError::new(
+                &self.file,
+                format!("cannot allocate {len} bytes for the matrix: {e}"),
+            )
+        })?;
+        copy.copy_from_slice(&self.map[self.data_start..self.data_start + len]);
+        let map = copy.make_read_only().map_err(|e| {
+            LoadError::new(&self.file, format!("cannot protect the matrix copy: {e}"))
+        })?;
+        Ok(Self {
+            map,
+            data_start: 0,
+            watch: None,
+            ..self
+        })
     }
 
     /// Number of rows (token ids the matrix covers).

@@ -144,3 +144,25 @@ async fn a_weights_file_truncated_under_the_server_stops_model_requests() {
     // Word routes do not read the model and keep serving.
     assert_eq!(app.get("/similar?word=python").await.status, 200);
 }
+
+#[tokio::test]
+async fn in_read_mode_a_truncated_weights_file_changes_nothing() {
+    let mut weights = PathBuf::new();
+    let app = spawn_app_configured(|s| {
+        weights = s.model_dir.join("model.safetensors");
+        s.load_mode = embedserve::config::LoadMode::Read;
+    })
+    .await;
+    let before = app.post("/embed", &json!({"inputs": "hello"})).await;
+    assert_eq!(before.status, 200);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&weights)
+        .expect("opens the weights");
+    file.set_len(64).expect("truncates");
+    let after = app.post("/embed", &json!({"inputs": "hello"})).await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.body["data"], before.body["data"]);
+    assert_eq!(app.get("/health/ready").await.status, 200);
+    assert_eq!(app.get("/info").await.body["model"]["load_mode"], "read");
+}

@@ -171,3 +171,43 @@ fn sigterm_drains_and_exits_zero() {
     assert!(stderr.contains("shutdown requested"), "{stderr}");
     assert!(!ready(port), "the port is closed after shutdown");
 }
+
+#[test]
+fn sigterm_with_a_stuck_connection_exits_within_the_drain_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_model_dir(dir.path(), &ModelSpec::default());
+    let port = free_port();
+    let mut child = embedserve()
+        .arg("--model-dir")
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--drain-timeout-secs",
+            "1",
+            "--header-read-timeout-secs",
+            "60",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    assert!(wait_ready(port), "never became ready");
+    // A request head that never ends: hyper waits for it up to the header timeout (60 s).
+    let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stuck
+        .write_all(b"POST /embed HTTP/1.1\r\nHost: x\r\n")
+        .expect("writes");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("exits");
+    let took = started.elapsed();
+    assert!(status.success(), "exit {status}");
+    assert!(
+        took < Duration::from_secs(3),
+        "shutdown took {took:?} with a 1 s drain"
+    );
+}

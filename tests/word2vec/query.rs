@@ -183,6 +183,22 @@ fn parallel_and_single_threaded_searches_agree() {
     let a = store.most_similar(&["w5"], &["w9"], &single).unwrap();
     let b = pool.install(|| store.most_similar(&["w5"], &["w9"], &parallel).unwrap());
     assert_eq!(a, b);
+    // Many input words are excluded by a binary search: the same answer as one exclusion each.
+    let many: Vec<String> = (0..2000).map(|i| format!("w{i}")).collect();
+    let excluded = store.most_similar(&many, &[] as &[&str], &single).unwrap();
+    assert!(excluded.iter().all(|n| n.index >= 2000), "{excluded:?}");
+    // A deadline already passed stops the search, in either path, before any block is scanned.
+    let past = std::time::Instant::now()
+        .checked_sub(std::time::Duration::from_millis(1))
+        .unwrap();
+    for options in [single, parallel] {
+        let late = SearchOptions {
+            deadline: Some(past),
+            ..options
+        };
+        let stopped = pool.install(|| store.most_similar(&["w5"], &[] as &[&str], &late));
+        assert_eq!(stopped, Err(QueryError::DeadlineExceeded));
+    }
 }
 
 #[test]
