@@ -34,7 +34,7 @@ pub enum Problem {
     #[error("header \"{0}\" is not `count dim` (two non-negative integers)")]
     BadHeader(String),
     /// The file's first bytes are those of another format.
-    #[error("the file looks like {0}, not a word2vec store")]
+    #[error("the file looks like {0}, not a store in the format being read")]
     ForeignFormat(&'static str),
     /// A gensim native file (`save()`) that cannot be read.
     #[error(transparent)]

@@ -33,13 +33,10 @@ pub(super) fn looks_like(head: &[u8]) -> Option<&'static str> {
             b"PK\x03\x04",
             "a zip archive (a numpy `.npz`, a PyTorch checkpoint, ...)",
         ),
-        (b"\x1f\x8b", "gzip-compressed data: decompress it first"),
-        (b"BZh", "bzip2-compressed data: decompress it first"),
-        (b"\xfd7zXZ\x00", "xz-compressed data: decompress it first"),
-        (
-            b"\x28\xb5\x2f\xfd",
-            "zstd-compressed data: decompress it first",
-        ),
+        (b"\x1f\x8b", "gzip-compressed data"),
+        (b"BZh", "bzip2-compressed data"),
+        (b"\xfd7zXZ\x00", "xz-compressed data"),
+        (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
         (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
         // fastText's magic number 793712314 as a little-endian i32.
         (b"\xba\x16\x4f\x2f", "a fastText `.bin` model"),

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub use problem::GensimProblem;
 
 use super::error::{Location, Problem, StoreError};
-use super::sniff::is_pickle;
+use super::sniff::{is_pickle, quote};
 use npy::NpyError;
 use pickle::{Content, GlobalKind, Object, Pickle, Value};
 
@@ -201,7 +201,7 @@ impl<'p> Model<'p> {
         }
     }
 
-    /// The keys, `index_to_key`; each must be a distinct string.
+    /// The keys, `index_to_key`; each must be a distinct non-empty string.
     fn words(&self) -> Result<Vec<String>, Located> {
         let attrs = &self.vectors;
         let keys = attrs
@@ -214,8 +214,13 @@ impl<'p> Model<'p> {
         keys.iter()
             .enumerate()
             .map(|(i, key)| match key {
+                // The store's words are never empty, as in the C formats.
+                Value::Str(word) if word.is_empty() => Err((attrs.at, GensimProblem::EmptyKey(i))),
                 Value::Str(word) if seen.insert(word.as_str()) => Ok(word.clone()),
-                Value::Str(word) => Err((attrs.at, GensimProblem::DuplicateKey(word.clone()))),
+                Value::Str(word) => Err((
+                    attrs.at,
+                    GensimProblem::DuplicateKey(quote(word.as_bytes())),
+                )),
                 _ => Err((attrs.at, GensimProblem::KeyNotString(i))),
             })
             .collect()
@@ -446,13 +451,13 @@ fn dtype_name(pickle: &Pickle<'_>, dtype: &Value) -> String {
         return "(not a dtype)".to_owned();
     };
     let name = match dtype.args.first() {
-        Some(Value::Str(name)) => super::sniff::quote(name.as_bytes()),
+        Some(Value::Str(name)) => quote(name.as_bytes()),
         _ => "?".to_owned(),
     };
     let order = match dtype.state.as_ref().and_then(|state| pickle.node(state)) {
         Some(node) => match &node.content {
             Content::Tuple(state) => match state.get(1) {
-                Some(Value::Str(order)) => super::sniff::quote(order.as_bytes()),
+                Some(Value::Str(order)) => quote(order.as_bytes()),
                 _ => String::new(),
             },
             _ => String::new(),

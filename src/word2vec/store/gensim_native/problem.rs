@@ -54,8 +54,11 @@ pub enum GensimProblem {
     /// A key of `index_to_key` is not a string.
     #[error("key #{0} of `index_to_key` is not a string; embedserve serves word keys only")]
     KeyNotString(usize),
+    /// An empty key in `index_to_key`.
+    #[error("key #{0} of `index_to_key` is empty; embedserve serves non-empty words only")]
+    EmptyKey(usize),
     /// The same key twice in `index_to_key`.
-    #[error("key `{0}` appears twice in `index_to_key`")]
+    #[error("key \"{0}\" appears twice in `index_to_key`")]
     DuplicateKey(String),
     /// The vectors were left out when saving (`save(..., ignore=['vectors'])`).
     #[error("the vectors were not saved (`ignore` named them)")]
