@@ -32,7 +32,7 @@ pub struct Settings {
     pub embedding_tensor: Option<String>,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
-    /// Format of the word2vec store: `auto`, `binary` or `text`.
+    /// Format of the word2vec store: `auto`, `binary`, `text` or `gensim`.
     pub word2vec_format: StoreFormatSetting,
     /// Load only the first N words of the store; 0 loads all.
     pub word2vec_limit: usize,

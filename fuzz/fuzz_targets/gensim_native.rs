@@ -15,13 +15,13 @@ use embedserve::word2vec::WordVectors;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((options, pickle, sidecar)) = inputs::gensim_input(data) else {
+    let Some(input) = inputs::gensim_input(data) else {
         return;
     };
     let dir = common::scratch_dir();
-    common::write(dir, "store", pickle);
+    common::write(dir, "store", input.pickle);
     for name in inputs::GENSIM_SIDECARS {
-        match sidecar {
+        match input.sidecar {
             Some(bytes) => common::write(dir, name, bytes),
             None => {
                 let _ = std::fs::remove_file(dir.join(name));
@@ -29,5 +29,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let path = dir.join("store");
-    invariants::check_store_load(&path, &options, &WordVectors::load(&path, &options));
+    let result = WordVectors::load(&path, &input.options);
+    invariants::check_store_load(&path, &input.options, &result);
 });

@@ -156,17 +156,17 @@ fn an_empty_store_may_declare_any_dimension() {
 /// Writes the `gensim_native` input `file` as the target does and loads it.
 fn replay_gensim(dir: &Path, file: &Path) -> Result<WordVectors, StoreError> {
     let data = std::fs::read(file).expect("a saved input");
-    let (options, pickle, sidecar) = inputs::gensim_input(&data).expect("six header bytes");
+    let input = inputs::gensim_input(&data).expect("six header bytes");
     let path = dir.join("store");
-    std::fs::write(&path, pickle).expect("write the pickle");
+    std::fs::write(&path, input.pickle).expect("write the pickle");
     for name in inputs::GENSIM_SIDECARS {
         let _ = std::fs::remove_file(dir.join(name));
-        if let Some(bytes) = sidecar {
+        if let Some(bytes) = input.sidecar {
             std::fs::write(dir.join(name), bytes).expect("write the sidecar");
         }
     }
-    let result = WordVectors::load(&path, &options);
-    invariants::check_store_load(&path, &options, &result);
+    let result = WordVectors::load(&path, &input.options);
+    invariants::check_store_load(&path, &input.options, &result);
     result
 }
 

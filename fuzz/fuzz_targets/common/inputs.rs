@@ -80,7 +80,7 @@ pub fn store_input(data: &[u8]) -> Option<(LoadOptions, &[u8])> {
 /// clamped to what is there), then `n` bytes of pickle (the model file `store`) and the rest, when
 /// any, as its `.npy` sidecar, written under both names gensim uses (`store.wv.vectors.npy` for
 /// a `Word2Vec`, `store.vectors.npy` for `KeyedVectors`). `None` for inputs shorter than 6 bytes.
-pub fn gensim_input(data: &[u8]) -> Option<(LoadOptions, &[u8], Option<&[u8]>)> {
+pub fn gensim_input(data: &[u8]) -> Option<GensimInput<'_>> {
     let [flags, limit, a, b, c, d, rest @ ..] = data else {
         return None;
     };
@@ -91,7 +91,21 @@ pub fn gensim_input(data: &[u8]) -> Option<(LoadOptions, &[u8], Option<&[u8]>)> 
     };
     let split = (u32::from_le_bytes([*a, *b, *c, *d]) as usize).min(rest.len());
     let (pickle, sidecar) = rest.split_at(split);
-    Some((options, pickle, (!sidecar.is_empty()).then_some(sidecar)))
+    Some(GensimInput {
+        options,
+        pickle,
+        sidecar: (!sidecar.is_empty()).then_some(sidecar),
+    })
+}
+
+/// A `gensim_native` input split into its parts.
+pub struct GensimInput<'a> {
+    /// How to load the model.
+    pub options: LoadOptions,
+    /// The model file.
+    pub pickle: &'a [u8],
+    /// The vectors' `.npy` sidecar, if any.
+    pub sidecar: Option<&'a [u8]>,
 }
 
 /// The names gensim gives the vectors' sidecar of the model file `store`.

@@ -18,6 +18,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::problem::GensimProblem;
+use crate::word2vec::store::sniff::quote;
 
 /// A pickled value; containers are [`Value::Node`]s in [`Pickle`]'s arena.
 #[derive(Debug, Clone, PartialEq)]
@@ -612,6 +613,11 @@ fn allowed(module: &[u8], name: &[u8]) -> Result<Global, GensimProblem> {
             let mut named = module.to_vec();
             named.push(b'.');
             named.extend_from_slice(name);
-            GensimProblem::ForbiddenGlobal(super::super::sniff::quote(&named))
+            let named = quote(&named);
+            if module == b"gensim" || module.starts_with(b"gensim.") {
+                GensimProblem::UnsupportedGensimClass(named)
+            } else {
+                GensimProblem::ForbiddenGlobal(named)
+            }
         })
 }

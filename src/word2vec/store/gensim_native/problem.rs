@@ -22,6 +22,13 @@ pub enum GensimProblem {
          it is refused, never run"
     )]
     ForbiddenGlobal(String),
+    /// The pickle names a gensim class other than gensim 4's `Word2Vec` and `KeyedVectors` (a
+    /// `FastText` model, a gensim 3.x file, ...).
+    #[error(
+        "the file holds gensim's `{0}`; embedserve reads gensim 4's saved Word2Vec and \
+         KeyedVectors (FastText models and gensim 3.x files are not read)"
+    )]
+    UnsupportedGensimClass(String),
     /// An opcode pops more values than the pickle pushed.
     #[error("malformed pickle: an opcode pops from an empty stack")]
     EmptyStack,

@@ -85,6 +85,13 @@ fn any_callable_off_the_list_is_refused_by_name() {
             GensimProblem::ForbiddenGlobal(format!("{module}.{name}"))
         );
     }
+    let mut fasttext = b"\x80\x04\x8c\x16gensim.models.fasttext\x94\x8c\x08FastText".to_vec();
+    fasttext.extend(b"\x94\x93\x94)\x81.");
+    let (_, refused) = problem(&fasttext);
+    assert_eq!(
+        refused,
+        GensimProblem::UnsupportedGensimClass("gensim.models.fasttext.FastText".into())
+    );
     // A name of control bytes is quoted escaped, never raw.
     let (_, refused) = problem(b"\x80\x02c\x01\x02\nx\x1b[2J\n.");
     assert_eq!(
