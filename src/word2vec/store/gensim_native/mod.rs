@@ -7,8 +7,10 @@
 //! (`vectors`, pickled or in its sidecar) and ignores the training state (`syn1neg`, `cum_table`,
 //! the random generator), which `most_similar` never uses.
 //!
-//! - `pickle`: the opcode interpreter; `npy`: the sidecar reader; `problem`: [`GensimProblem`].
+//! - `pickle`: the opcode interpreter; `allow_list`: the callables it accepts; `npy`: the
+//!   sidecar reader; `problem`: [`GensimProblem`].
 
+mod allow_list;
 mod npy;
 mod pickle;
 mod problem;
@@ -21,8 +23,9 @@ pub use problem::GensimProblem;
 
 use super::error::{Location, Problem, StoreError};
 use super::sniff::{is_pickle, quote};
+use allow_list::GlobalKind;
 use npy::NpyError;
-use pickle::{Content, GlobalKind, Object, Pickle, Value};
+use pickle::{Content, Object, Pickle, Value};
 
 /// The class of the object a gensim native file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +233,7 @@ impl<'p> Model<'p> {
     fn pickled_vectors(&self) -> Result<Option<Matrix>, Located> {
         let attrs = &self.vectors;
         if let Some(array) = attrs.get("vectors") {
-            return decode_array(self.pickle, array, &attrs.path("vectors")).map(Some);
+            return decode_array(self.pickle, array, &attrs.path("vectors"), attrs.at).map(Some);
         }
         if attrs.lists("__numpys", "vectors") {
             return Ok(None);
@@ -377,15 +380,21 @@ fn describe(pickle: &Pickle<'_>, value: &Value) -> String {
 }
 
 /// A pickled numpy array (`_reconstruct(ndarray, (0,), b'b')` then `BUILD` with
-/// `(1, shape, dtype, is_fortran, data)`) that must be a C-ordered 2-D little-endian float32.
-fn decode_array(pickle: &Pickle<'_>, value: &Value, attribute: &str) -> Result<Matrix, Located> {
+/// `(1, shape, dtype, is_fortran, data)`) that must be a C-ordered 2-D little-endian float32;
+/// `owner_at` is where the object holding it starts, for a value that is no array at all.
+fn decode_array(
+    pickle: &Pickle<'_>,
+    value: &Value,
+    attribute: &str,
+    owner_at: usize,
+) -> Result<Matrix, Located> {
     let invalid = |at: usize, problem: &str| {
         let problem = problem.to_owned();
         let attribute = attribute.to_owned();
         (at, GensimProblem::Array { attribute, problem })
     };
     let (array, at) = object_of(pickle, value, GlobalKind::Reconstruct)
-        .ok_or_else(|| invalid(0, "it is not a numpy array"))?;
+        .ok_or_else(|| invalid(owner_at, "it is not a numpy array"))?;
     let state = array.state.as_ref().and_then(|state| pickle.node(state));
     let Some(Content::Tuple(state)) = state.map(|node| &node.content) else {
         return Err(invalid(at, "its state is missing"));
