@@ -29,14 +29,19 @@ fn a_broken_model_directory_exits_non_zero_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_model_dir(dir.path(), &ModelSpec::default());
     std::fs::write(dir.path().join("config.json"), "{ not json").expect("break");
-    let output = embedserve()
+    let stderr = failed_startup(embedserve(), dir.path());
+    assert!(stderr.contains("config.json: not valid JSON"), "{stderr}");
+}
+
+/// Runs `command` on the model directory `model_dir`, which must fail; returns its stderr.
+fn failed_startup(mut command: Command, model_dir: &Path) -> String {
+    let output = command
         .args(["--listen", "127.0.0.1:0", "--model-dir"])
-        .arg(dir.path())
+        .arg(model_dir)
         .output()
         .expect("runs");
     assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("config.json: not valid JSON"), "{stderr}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -60,13 +65,7 @@ fn a_hostile_or_incomplete_gensim_model_stops_startup_naming_the_file() {
         (&model, "word2vec.model.wv.vectors.npy"),
         (&hostile_path, "`os.system`"),
     ] {
-        let output = embedserve_serving(store)
-            .args(["--listen", "127.0.0.1:0", "--model-dir"])
-            .arg(dir.path())
-            .output()
-            .expect("runs");
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = failed_startup(embedserve_serving(store), dir.path());
         assert!(stderr.contains(&store.display().to_string()), "{stderr}");
         assert!(stderr.contains(expected), "{stderr}");
     }

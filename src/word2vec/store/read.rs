@@ -124,7 +124,8 @@ impl BodyReader<'_> {
                 return Err((at, self.missing(found)));
             }
             let Some(space) = rest.iter().position(|&b| b == b' ') else {
-                let word = quote(rest);
+                // The rest of a damaged file may be anything: name only its start.
+                let word = String::from_utf8_lossy(&rest[..rest.len().min(40)]).into_owned();
                 return Err((at, truncated(word, vector_bytes, 0)));
             };
             let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;
