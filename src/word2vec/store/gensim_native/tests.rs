@@ -241,6 +241,25 @@ fn forced_formats_say_what_the_file_is() {
 }
 
 #[test]
+fn vectors_neither_pickled_nor_listed_as_a_sidecar_are_missing() {
+    // `cbow.model` lists `vectors` in its `wv.__numpys` (saved aside); rename the entry.
+    let mut bytes = fs::read(fixture("cbow.model")).unwrap();
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"\x8c\x07vectors")
+        .unwrap();
+    bytes[at + 8] = b'z';
+    let (_, missing) = problem(&bytes);
+    assert_eq!(
+        missing,
+        GensimProblem::Attribute {
+            attribute: "wv.vectors".into(),
+            problem: "is missing"
+        }
+    );
+}
+
+#[test]
 fn a_missing_or_broken_sidecar_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("cbow.model");
