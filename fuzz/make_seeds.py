@@ -134,8 +134,33 @@ def http_seeds():
         write("http_request", name, bytes([route]) + query.encode())
 
 
+def gensim_seeds():
+    """KeyedVectors of the first lee-cbow50 words saved by gensim's native `save()`: arrays in the
+    pickle, and in a `.npy` sidecar (a tiny `sep_limit`)."""
+    import tempfile
+
+    from gensim.models import KeyedVectors
+
+    lines = (FIXTURES / "word2vec" / "lee-cbow50.txt").read_text().splitlines()[1:6]
+    words = [line.split(" ")[0] for line in lines]
+    vectors = np.array([[float(v) for v in line.split(" ")[1:5]] for line in lines], dtype=np.float32)
+    kv = KeyedVectors(vector_size=4)
+    kv.add_vectors(words, vectors)
+    with tempfile.TemporaryDirectory() as tmp:
+        inline, aside = Path(tmp) / "inline.kv", Path(tmp) / "aside.kv"
+        kv.save(str(inline))
+        kv.save(str(aside), sep_limit=16)
+        inline, pickle = inline.read_bytes(), aside.read_bytes()
+        sidecar = (Path(tmp) / "aside.kv.vectors.npy").read_bytes()
+    # Flags byte, limit byte, pickle length (u32 LE), pickle, sidecar (fuzz_targets/gensim_native.rs).
+    write("gensim_native", "kv-auto", bytes([0, 0]) + struct.pack("<I", len(inline)) + inline)
+    write("gensim_native", "kv-forced-limit2", bytes([1 | 8, 2]) + struct.pack("<I", len(inline)) + inline)
+    write("gensim_native", "kv-sidecar", bytes([0, 0]) + struct.pack("<I", len(pickle)) + pickle + sidecar)
+
+
 if __name__ == "__main__":
     safetensors_seeds()
     config_seeds()
     word2vec_seeds()
     http_seeds()
+    gensim_seeds()

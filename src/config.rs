@@ -34,7 +34,7 @@ pub struct Settings {
     pub load_mode: LoadMode,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
-    /// Format of the word2vec store: `auto`, `binary` or `text`.
+    /// Format of the word2vec store: `auto`, `binary`, `text` or `gensim`.
     pub word2vec_format: StoreFormatSetting,
     /// Load only the first N words of the store; 0 loads all.
     pub word2vec_limit: usize,
@@ -125,12 +125,14 @@ impl Default for Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreFormatSetting {
-    /// Detect binary or text from the content.
+    /// Detect the format from the content.
     Auto,
     /// word2vec C binary format.
     Binary,
     /// word2vec text format or fastText `.vec`.
     Text,
+    /// gensim's native `save()` file (a pickle, `.npy` sidecars beside it).
+    Gensim,
 }
 
 impl StoreFormatSetting {
@@ -140,6 +142,7 @@ impl StoreFormatSetting {
             StoreFormatSetting::Auto => None,
             StoreFormatSetting::Binary => Some(StoreFormat::Binary),
             StoreFormatSetting::Text => Some(StoreFormat::Text),
+            StoreFormatSetting::Gensim => Some(StoreFormat::Gensim),
         }
     }
 }
@@ -147,13 +150,14 @@ impl StoreFormatSetting {
 impl FromStr for StoreFormatSetting {
     type Err = UnknownStoreFormat;
 
-    /// Reads `auto`, `binary` or `text`, the names the settings file uses.
+    /// Reads `auto`, `binary`, `text` or `gensim`, the names the settings file uses.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "auto" => Ok(StoreFormatSetting::Auto),
             _ => match name.parse::<StoreFormat>()? {
                 StoreFormat::Binary => Ok(StoreFormatSetting::Binary),
                 StoreFormat::Text => Ok(StoreFormatSetting::Text),
+                StoreFormat::Gensim => Ok(StoreFormatSetting::Gensim),
             },
         }
     }

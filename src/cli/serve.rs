@@ -11,9 +11,13 @@ use crate::config::{LoadMode, LogFormat, StoreFormatSetting};
 
 /// Names and help of the `--word2vec-format` values.
 const WORD2VEC_FORMATS: &[(&str, &str)] = &[
-    ("auto", "Detect binary or text from the content"),
+    ("auto", "Detect the format from the content"),
     ("binary", "word2vec C binary format"),
     ("text", "word2vec text format or fastText `.vec`"),
+    (
+        "gensim",
+        "gensim's native `model.save()` / `KeyedVectors.save()` file",
+    ),
 ];
 
 /// Names and help of the `--log-format` values.

@@ -126,7 +126,8 @@ impl From<TrainArgs> for TrainSettings {
 /// Arguments of `embedserve eval`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct EvalArgs {
-    /// word2vec store to evaluate (binary, text or fastText `.vec`; the format is detected).
+    /// word2vec store to evaluate (binary, text, fastText `.vec` or gensim's native `save()`
+    /// file; the format is detected).
     #[arg(long)]
     pub vectors: PathBuf,
     /// Word-analogy questions in the `questions-words.txt` format (`: section` lines, then

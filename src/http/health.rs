@@ -77,6 +77,18 @@ struct StoreInfo<'a> {
     format: Option<String>,
     words: usize,
     dimension: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gensim: Option<GensimInfo>,
+}
+
+/// What gensim recorded in a native model file.
+#[derive(Serialize)]
+struct GensimInfo {
+    class: &'static str,
+    vector_size: usize,
+    window: Option<i64>,
+    sg: Option<i64>,
+    epochs: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -145,5 +157,12 @@ fn store_info(store: &WordVectors) -> StoreInfo<'_> {
         format: store.format().map(|format| format.to_string()),
         words: store.len(),
         dimension: store.dim(),
+        gensim: store.gensim_params().map(|params| GensimInfo {
+            class: params.class.name(),
+            vector_size: params.vector_size,
+            window: params.window,
+            sg: params.sg,
+            epochs: params.epochs,
+        }),
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, spawn_app, spawn_app_configured};
 
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
@@ -208,4 +208,27 @@ async fn error_statuses_match_the_error_schema() {
     let validator = jsonschema::draft202012::new(&root).expect("compiles");
     assert!(validator.is_valid(&not_found.body), "{}", not_found.body);
     assert_eq!(not_found.status, 404);
+}
+
+/// `GET /info` of a server on the committed gensim native file `name`, checked against the spec.
+async fn checked_info_of_gensim_file(spec: &Value, name: &str) -> Value {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gensim-native");
+    let app = spawn_app_configured(|s| s.word2vec = format!("{fixtures}/{name}").into()).await;
+    let reply = app.get("/info").await;
+    check(spec, "/info", "get", &reply);
+    reply.body["word2vec"].clone()
+}
+
+#[tokio::test]
+async fn info_of_a_gensim_native_store_matches_the_contract() {
+    let spec = spec();
+    let store = checked_info_of_gensim_file(&spec, "cbow.model").await;
+    assert_eq!(store["format"], "gensim");
+    assert_eq!(
+        store["gensim"],
+        json!({"class": "Word2Vec", "vector_size": 12, "window": 5, "sg": 0, "epochs": 6})
+    );
+    let store = checked_info_of_gensim_file(&spec, "vectors.kv").await;
+    assert_eq!(store["gensim"]["class"], "KeyedVectors");
+    assert_eq!(store["gensim"]["window"], Value::Null);
 }

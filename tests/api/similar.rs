@@ -217,3 +217,27 @@ async fn gensim_reference_answers_over_http() {
     let got = floats(&reply.body["data"][0]["embedding"]);
     assert_eq!(got, floats(vector), "the raw vector, bit for bit");
 }
+
+#[tokio::test]
+async fn a_gensim_native_model_answers_as_gensim_over_http() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gensim-native");
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{fixtures}/gensim-native.gensim.json")).expect("json"),
+    )
+    .expect("json");
+    let app = spawn_app_configured(|s| s.word2vec = format!("{fixtures}/sg.model").into()).await;
+    let expected = &reference["files"]["sg.model"]["most_similar"]["police"];
+    let reply = app.get("/similar?word=police&topn=10").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    for (got, want) in reply.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .zip(expected.as_array().expect("list"))
+    {
+        assert_eq!(got["word"], want[0], "{got} vs {want}");
+        let delta =
+            (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
+        assert!(delta < 1e-5, "{got} vs {want}");
+    }
+}

@@ -2,17 +2,25 @@
 //! Qwen-sized matrix is mapped, not read.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{ModelSpec, write_model_dir};
 
 fn embedserve() -> Command {
+    embedserve_serving(Path::new(""))
+}
+
+/// The binary with default settings serving the word2vec store `store` (none when empty).
+fn embedserve_serving(store: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_embedserve"));
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    command.args(["--config", "/dev/null", "--word2vec", ""]);
+    command
+        .args(["--config", "/dev/null", "--word2vec"])
+        .arg(store);
     command
 }
 
@@ -21,14 +29,47 @@ fn a_broken_model_directory_exits_non_zero_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_model_dir(dir.path(), &ModelSpec::default());
     std::fs::write(dir.path().join("config.json"), "{ not json").expect("break");
-    let output = embedserve()
+    let stderr = failed_startup(embedserve(), dir.path());
+    assert!(stderr.contains("config.json: not valid JSON"), "{stderr}");
+}
+
+/// Runs `command` on the model directory `model_dir`, which must fail; returns its stderr.
+fn failed_startup(mut command: Command, model_dir: &Path) -> String {
+    let output = command
         .args(["--listen", "127.0.0.1:0", "--model-dir"])
-        .arg(dir.path())
+        .arg(model_dir)
         .output()
         .expect("runs");
     assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("config.json: not valid JSON"), "{stderr}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_hostile_or_incomplete_gensim_model_stops_startup_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_model_dir(dir.path(), &ModelSpec::default());
+    // A gensim model saved with its vectors in a sidecar, copied without the sidecar.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gensim-native");
+    let model = dir.path().join("word2vec.model");
+    std::fs::copy(fixtures.join("cbow.model"), &model).expect("copy");
+    // What pickle.dumps writes for an object reducing to os.system("touch ...").
+    let ran = dir.path().join("ran");
+    let command = format!("touch {}", ran.display());
+    let mut hostile = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94\x8c".to_vec();
+    hostile.push(command.len() as u8);
+    hostile.extend(command.as_bytes());
+    hostile.extend(b"\x94\x85\x94R\x94.");
+    let hostile_path = dir.path().join("hostile.model");
+    std::fs::write(&hostile_path, hostile).expect("write");
+    for (store, expected) in [
+        (&model, "word2vec.model.wv.vectors.npy"),
+        (&hostile_path, "`os.system`"),
+    ] {
+        let stderr = failed_startup(embedserve_serving(store), dir.path());
+        assert!(stderr.contains(&store.display().to_string()), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    assert!(!ran.exists(), "the pickle's command ran");
 }
 
 #[test]
@@ -43,7 +84,7 @@ fn bad_settings_exit_non_zero() {
 
 /// Writes a 151936 x 1536 bf16 safetensors file (467 MB) without writing its data: the tail is
 /// a sparse hole, and a few rows near the end hold known values.
-fn write_qwen_sized(dir: &std::path::Path) -> (usize, usize) {
+fn write_qwen_sized(dir: &Path) -> (usize, usize) {
     let (rows, cols) = (151_936usize, 1536usize);
     write_model_dir(
         dir,

@@ -152,3 +152,32 @@ fn an_empty_store_may_declare_any_dimension() {
         assert_eq!((store.len(), store.dim()), (0, HUGE_DIM), "{options:?}");
     }
 }
+
+/// Writes the `gensim_native` input `file` as the target does and loads it.
+fn replay_gensim(dir: &Path, file: &Path) -> Result<WordVectors, StoreError> {
+    let data = std::fs::read(file).expect("a saved input");
+    let input = inputs::gensim_input(&data).expect("six header bytes");
+    let path = dir.join("store");
+    std::fs::write(&path, input.pickle).expect("write the pickle");
+    for name in inputs::GENSIM_SIDECARS {
+        let _ = std::fs::remove_file(dir.join(name));
+        if let Some(bytes) = input.sidecar {
+            std::fs::write(dir.join(name), bytes).expect("write the sidecar");
+        }
+    }
+    let result = WordVectors::load(&path, &input.options);
+    invariants::check_store_load(&path, &input.options, &result);
+    result
+}
+
+#[test]
+fn every_gensim_seed_loads_and_keeps_the_fuzz_invariants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seeds = fuzz_inputs("seeds", "gensim_native");
+    assert_eq!(seeds.len(), 3, "the seeds of fuzz/make_seeds.py");
+    for file in seeds {
+        let store = replay_gensim(dir.path(), &file).expect("every seed is a real gensim file");
+        assert_eq!(store.format(), Some(StoreFormat::Gensim));
+        assert_eq!(store.dim(), 4);
+    }
+}

@@ -8,6 +8,7 @@ mod common;
 
 mod eval;
 mod fuzz_regressions;
+mod gensim_native;
 mod preprocess;
 mod query;
 mod store;

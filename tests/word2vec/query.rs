@@ -45,7 +45,7 @@ fn options(topn: usize, restrict_vocab: &Value) -> SearchOptions {
 
 /// Same words in the same order as gensim, scores within 1e-5; two words may only trade places
 /// when their scores tie within that tolerance.
-fn assert_matches(ours: &[Neighbor<'_>], expected: &Value, what: &str) {
+pub fn assert_matches(ours: &[Neighbor<'_>], expected: &Value, what: &str) {
     let expected = expected.as_array().unwrap();
     assert_eq!(ours.len(), expected.len(), "{what}: result count");
     for (position, (got, want)) in ours.iter().zip(expected).enumerate() {
@@ -102,7 +102,7 @@ fn most_similar_matches_the_shared_reference() {
 }
 
 /// gensim's `similarity(a, b)` for each `[a, b, score]` case, within 1e-5.
-fn assert_similarities(store: &WordVectors, cases: &Value) {
+pub fn assert_similarities(store: &WordVectors, cases: &Value) {
     for case in cases.as_array().unwrap() {
         let (a, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap());
         let got = store.similarity(a, b).unwrap();

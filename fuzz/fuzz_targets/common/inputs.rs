@@ -74,3 +74,39 @@ pub fn store_input(data: &[u8]) -> Option<(LoadOptions, &[u8])> {
     };
     Some((options, file))
 }
+
+/// A `gensim_native` input: byte 0 holds flags (bit 0: force the `gensim` format, else detect;
+/// bit 3: `limit` is byte 1), byte 1 the limit, bytes 2-5 the pickle's length `n` (u32 LE,
+/// clamped to what is there), then `n` bytes of pickle (the model file `store`) and the rest, when
+/// any, as its `.npy` sidecar, written under both names gensim uses (`store.wv.vectors.npy` for
+/// a `Word2Vec`, `store.vectors.npy` for `KeyedVectors`). `None` for inputs shorter than 6 bytes.
+pub fn gensim_input(data: &[u8]) -> Option<GensimInput<'_>> {
+    let [flags, limit, a, b, c, d, rest @ ..] = data else {
+        return None;
+    };
+    let options = LoadOptions {
+        format: (flags & 1 != 0).then_some(StoreFormat::Gensim),
+        limit: (flags & 8 != 0).then_some(usize::from(*limit)),
+        lossy_utf8: false,
+    };
+    let split = (u32::from_le_bytes([*a, *b, *c, *d]) as usize).min(rest.len());
+    let (pickle, sidecar) = rest.split_at(split);
+    Some(GensimInput {
+        options,
+        pickle,
+        sidecar: (!sidecar.is_empty()).then_some(sidecar),
+    })
+}
+
+/// A `gensim_native` input split into its parts.
+pub struct GensimInput<'a> {
+    /// How to load the model.
+    pub options: LoadOptions,
+    /// The model file.
+    pub pickle: &'a [u8],
+    /// The vectors' `.npy` sidecar, if any.
+    pub sidecar: Option<&'a [u8]>,
+}
+
+/// The names gensim gives the vectors' sidecar of the model file `store`.
+pub const GENSIM_SIDECARS: [&str; 2] = ["store.wv.vectors.npy", "store.vectors.npy"];

@@ -4,6 +4,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::gensim_native::GensimProblem;
+
 /// Where in a store file a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -28,9 +30,15 @@ pub enum Problem {
     /// The file ends before its `count dim` header line is complete.
     #[error("the file ends inside the `count dim` header line")]
     ShortHeader,
-    /// The header line is not two non-negative integers.
-    #[error("header {0:?} is not `count dim` (two non-negative integers)")]
+    /// The header line is not two non-negative integers (quoted escaped and cut short).
+    #[error("header \"{0}\" is not `count dim` (two non-negative integers)")]
     BadHeader(String),
+    /// The file's first bytes are those of another format.
+    #[error("the file looks like {0}, not a store in the format being read")]
+    ForeignFormat(&'static str),
+    /// A gensim native file (`save()`) that cannot be read.
+    #[error(transparent)]
+    Gensim(#[from] GensimProblem),
     /// The header declares vectors of dimension 0.
     #[error("the header declares vectors of dimension 0")]
     ZeroDim,
@@ -76,9 +84,9 @@ pub enum Problem {
     TrailingData(usize),
 }
 
-/// A store format name other than `binary` or `text`.
+/// A store format name other than `binary`, `text` or `gensim`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown store format {0:?} (expected `binary` or `text`)")]
+#[error("unknown store format {0:?} (expected `binary`, `text` or `gensim`)")]
 pub struct UnknownStoreFormat(pub String);
 
 /// Errors reading or writing a word2vec store.
@@ -123,6 +131,25 @@ pub enum StoreError {
         /// The word.
         word: String,
     },
+    /// A `.npy` file gensim saved beside a native model (an array over its `sep_limit`) cannot
+    /// be opened.
+    #[error(
+        "{}: its vectors are in {}, which gensim saves beside it, but that file cannot be read: {source}",
+        path.display(),
+        sidecar.display()
+    )]
+    MissingSidecar {
+        /// The model file.
+        path: PathBuf,
+        /// The sidecar file gensim would have written.
+        sidecar: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// [`write_store`](super::write_store) was asked for a format it does not write.
+    #[error("embedserve does not write the {0} format")]
+    UnwritableFormat(super::StoreFormat),
     /// A dimension of 0 was given.
     #[error("vector dimension must be at least 1")]
     ZeroDim,

@@ -1,14 +1,20 @@
 //! word2vec vector stores on disk: the writer (byte-for-byte what gensim 4.4.0's
 //! `KeyedVectors.save_word2vec_format` writes) and the reader ([`WordVectors`], gensim's
-//! `KeyedVectors`), for the C tool's binary format, its text format and fastText `.vec` files.
+//! `KeyedVectors`), for the C tool's binary format, its text format, fastText `.vec` files and
+//! gensim's native `save()` files.
 //!
 //! - `error`: [`StoreError`] and where in a file a problem is ([`Location`], [`Problem`]).
-//! - `read`: the parser of both formats; `write`: [`write_store`].
+//! - `read`: the parser of both C formats; `write`: [`write_store`].
+//! - `gensim_native`: gensim's `Word2Vec.save()` / `KeyedVectors.save()` files (a pickle read
+//!   without running anything, and `.npy` sidecars).
+//! - `sniff`: other formats named by their magic bytes, and short escaped quotes for messages.
 //! - `float_format`: numpy's spelling of f32 values, used by the text writer.
 
 mod error;
 mod float_format;
+mod gensim_native;
 mod read;
+mod sniff;
 mod write;
 
 use std::collections::HashMap;
@@ -23,6 +29,7 @@ use rayon::prelude::*;
 use crate::vector::l2_normalize;
 
 pub use error::{Location, Problem, StoreError, UnknownStoreFormat};
+pub use gensim_native::{GensimClass, GensimParams, GensimProblem};
 pub use write::write_store;
 
 use error::check_shape;
@@ -37,6 +44,9 @@ pub enum StoreFormat {
     /// The C tool's text format, also fastText's `.vec`: a `count dim` header line, then one line per
     /// word with the word and `dim` decimal values separated by spaces.
     Text,
+    /// gensim's native `Word2Vec.save()` / `KeyedVectors.save()` file: a pickle, with large
+    /// arrays in `.npy` files beside it. Read only.
+    Gensim,
 }
 
 impl fmt::Display for StoreFormat {
@@ -44,6 +54,7 @@ impl fmt::Display for StoreFormat {
         f.write_str(match self {
             StoreFormat::Binary => "binary",
             StoreFormat::Text => "text",
+            StoreFormat::Gensim => "gensim",
         })
     }
 }
@@ -51,11 +62,12 @@ impl fmt::Display for StoreFormat {
 impl FromStr for StoreFormat {
     type Err = UnknownStoreFormat;
 
-    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`.
+    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`, `gensim`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "binary" => Ok(StoreFormat::Binary),
             "text" => Ok(StoreFormat::Text),
+            "gensim" => Ok(StoreFormat::Gensim),
             _ => Err(UnknownStoreFormat(name.to_owned())),
         }
     }
@@ -69,7 +81,7 @@ pub struct LoadOptions {
     /// Read only the first this many words (gensim's `limit`); the rest of the file is not checked.
     pub limit: Option<usize>,
     /// Replace bytes that are not UTF-8 in words with U+FFFD (gensim's `unicode_errors='replace'`)
-    /// instead of failing.
+    /// instead of failing (C formats only: a pickle's strings are always UTF-8).
     pub lossy_utf8: bool,
 }
 
@@ -79,6 +91,7 @@ pub struct LoadOptions {
 pub struct WordVectors {
     path: Option<PathBuf>,
     format: Option<StoreFormat>,
+    gensim: Option<GensimParams>,
     dim: usize,
     words: Vec<String>,
     index: HashMap<String, usize>,
@@ -93,9 +106,21 @@ impl WordVectors {
     /// Reads a store file, detecting its format unless `options.format` says it.
     ///
     /// Duplicate words keep their first vector (with a warning), as gensim does. The whole file
-    /// is read into memory first, so loading needs about its size in memory on top of the store.
+    /// is read into memory first, so loading needs about its size in memory on top of the store
+    /// (a gensim native file's `.npy` sidecar is memory-mapped instead).
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self, StoreError> {
         let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        if options.format == Some(StoreFormat::Gensim)
+            || (options.format.is_none() && sniff::is_pickle(&bytes))
+        {
+            let native = gensim_native::read(path, &bytes, options.limit)?;
+            // gensim_native refuses duplicate keys, so every word keeps its own row.
+            let mut store = Self::assemble(native.words, native.vectors, native.dim);
+            store.path = Some(path.to_path_buf());
+            store.format = Some(StoreFormat::Gensim);
+            store.gensim = Some(native.params);
+            return Ok(store);
+        }
         let parsed =
             parse_store(&bytes, options).map_err(|(location, problem)| StoreError::Malformed {
                 path: path.to_path_buf(),
@@ -139,6 +164,7 @@ impl WordVectors {
         WordVectors {
             path: None,
             format: None,
+            gensim: None,
             dim,
             words,
             index,
@@ -195,6 +221,12 @@ impl WordVectors {
     /// Format of the file the store was loaded from (`None` when built with [`Self::from_parts`]).
     pub fn format(&self) -> Option<StoreFormat> {
         self.format
+    }
+
+    /// What gensim recorded in the native file the store was loaded from (`None` for other
+    /// formats).
+    pub fn gensim_params(&self) -> Option<&GensimParams> {
+        self.gensim.as_ref()
     }
 
     /// File the store was loaded from (`None` when built with [`Self::from_parts`]).

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::error::{Location, Problem};
+use super::gensim_native::GensimProblem;
+use super::sniff::{looks_like, quote};
 use super::{LoadOptions, StoreFormat, claim_word};
 
 /// A parse failure before the file name is attached.
@@ -40,6 +42,8 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
     let (words, vectors) = match format {
         StoreFormat::Binary => reader.binary()?,
         StoreFormat::Text => reader.text()?,
+        // `WordVectors::load` reads gensim's pickles itself; this file has a `count dim` header.
+        StoreFormat::Gensim => return Err((Location::Byte(0), GensimProblem::NotAPickle.into())),
     };
     Ok(Parsed {
         format,
@@ -49,15 +53,19 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
     })
 }
 
-/// Parses the `count dim` line; returns both and where the body starts.
+/// Parses the `count dim` line; returns both and where the body starts. A file of another known
+/// format is named as such instead.
 fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize), ParseError> {
     let at = Location::Line(1);
-    let end = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or((at, Problem::ShortHeader))?;
+    let foreign = || looks_like(bytes).map(|format| (at, Problem::ForeignFormat(format)));
+    let Some(end) = bytes.iter().position(|&b| b == b'\n') else {
+        return Err(foreign().unwrap_or((at, Problem::ShortHeader)));
+    };
     let text = String::from_utf8_lossy(&bytes[..end]);
-    let bad = || (at, Problem::BadHeader(text.trim_end().to_owned()));
+    let bad = || {
+        let header = quote(text.trim_end().as_bytes());
+        foreign().unwrap_or((at, Problem::BadHeader(header)))
+    };
     let numbers: Vec<usize> = text
         .split_ascii_whitespace()
         .map(str::parse)
@@ -116,7 +124,8 @@ impl BodyReader<'_> {
                 return Err((at, self.missing(found)));
             }
             let Some(space) = rest.iter().position(|&b| b == b' ') else {
-                let word = String::from_utf8_lossy(rest).into_owned();
+                // The rest of a damaged file may be anything: name only its start.
+                let word = String::from_utf8_lossy(&rest[..rest.len().min(40)]).into_owned();
                 return Err((at, truncated(word, vector_bytes, 0)));
             };
             let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;

@@ -369,3 +369,30 @@ fn a_lying_header_does_not_allocate_its_claim() {
         Problem::TruncatedVector { .. } | Problem::MissingWords { .. }
     ));
 }
+
+#[test]
+fn binary_junk_is_quoted_short_and_known_formats_are_named() {
+    // A header line of 2,000 bytes of binary junk: the message quotes 40 escaped characters.
+    let mut junk: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 251) as u8 | 0x80).collect();
+    junk.push(b'\n');
+    let error = load_bytes(&junk, &LoadOptions::default()).unwrap_err();
+    let message = error.to_string();
+    assert!(message.len() < 400, "{message}");
+    assert!(
+        message.contains('…') && !message.contains('\u{80}'),
+        "{message}"
+    );
+    // Magic bytes name the format, with or without a newline in the file.
+    for (bytes, named) in [
+        (&b"\x1f\x8b\x08\x00\x00\x00\n"[..], "gzip"),
+        (b"\x93NUMPY\x01\x00v\x00{'descr'", "npy"),
+        (b"PK\x03\x04\x14\x00\n", "zip"),
+    ] {
+        let (location, problem) = malformed(bytes, &LoadOptions::default());
+        assert_eq!(location, Location::Line(1));
+        assert!(
+            matches!(problem, Problem::ForeignFormat(format) if format.contains(named)),
+            "{named}: {problem}"
+        );
+    }
+}

@@ -33,12 +33,17 @@ pub fn write_store<S: AsRef<str>>(
     dim: usize,
     format: StoreFormat,
 ) -> Result<(), StoreError> {
+    let binary = match format {
+        StoreFormat::Binary => true,
+        StoreFormat::Text => false,
+        StoreFormat::Gensim => return Err(StoreError::UnwritableFormat(format)),
+    };
     check_shape(words.len(), vectors.len(), dim)?;
     for (index, word) in words.iter().enumerate() {
         check_word(index, word.as_ref())?;
     }
     let (tmp_path, file) = create_temp_beside(path)?;
-    let written = write_records(file, words, vectors, dim, format)
+    let written = write_records(file, words, vectors, dim, binary)
         .map_err(|e| StoreError::io(&tmp_path, e))
         .and_then(|()| fs::rename(&tmp_path, path).map_err(|e| StoreError::io(path, e)));
     if written.is_err() {
@@ -71,36 +76,33 @@ fn create_temp_beside(path: &Path) -> Result<(PathBuf, File), StoreError> {
     }
 }
 
-/// Writes header and records to `file`, then syncs it to disk.
+/// Writes header and records (binary or text) to `file`, then syncs it to disk.
 fn write_records<S: AsRef<str>>(
     file: File,
     words: &[S],
     vectors: &[f32],
     dim: usize,
-    format: StoreFormat,
+    binary: bool,
 ) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
     writeln!(out, "{} {}", words.len(), dim)?;
     let mut line = String::new();
     for (word, row) in words.iter().zip(vectors.chunks_exact(dim)) {
-        match format {
-            StoreFormat::Binary => {
-                out.write_all(word.as_ref().as_bytes())?;
-                out.write_all(b" ")?;
-                for value in row {
-                    out.write_all(&value.to_le_bytes())?;
-                }
+        if binary {
+            out.write_all(word.as_ref().as_bytes())?;
+            out.write_all(b" ")?;
+            for value in row {
+                out.write_all(&value.to_le_bytes())?;
             }
-            StoreFormat::Text => {
-                line.clear();
-                line.push_str(word.as_ref());
-                for &value in row {
-                    line.push(' ');
-                    push_numpy_f32(&mut line, value);
-                }
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
+        } else {
+            line.clear();
+            line.push_str(word.as_ref());
+            for &value in row {
+                line.push(' ');
+                push_numpy_f32(&mut line, value);
             }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
         }
     }
     out.into_inner()
