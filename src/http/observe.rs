@@ -1,8 +1,12 @@
 //! Per-request observation: one access-log line and the request metrics.
+//!
+//! Labels are bounded whatever clients send: the route is the matched route template (or
+//! `unmatched`), the method one of the standard methods or `other`.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -24,7 +28,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -42,7 +46,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .get::<WorkDone>()
         .copied()
         .unwrap_or_default();
-    metrics::record_request(&route, &method, status, seconds);
+    metrics::record_request(&route, method, status, seconds);
     if work.inputs > 0 {
         metrics::record_work(&route, work.tokens, work.inputs);
     }
@@ -60,4 +64,26 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// The methods of RFC 9110 (and PATCH) that keep their own label.
+static STANDARD_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
+
+/// The method's label: a standard method by name, anything else `other`, so that made-up
+/// methods (any token is a valid method) cannot grow `/metrics` or the logs.
+fn method_label(method: &Method) -> &'static str {
+    STANDARD_METHODS
+        .iter()
+        .find(|standard| *standard == method)
+        .map_or("other", Method::as_str)
 }

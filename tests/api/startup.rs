@@ -41,6 +41,17 @@ fn bad_settings_exit_non_zero() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("max_batch_size must be at least 1"));
 }
 
+#[test]
+fn an_empty_api_key_exits_non_zero() {
+    let output = embedserve()
+        .args(["--api-keys", "k1,"])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("api_keys: key 2 of 2 is empty"), "{stderr}");
+}
+
 /// Writes a 151936 x 1536 bf16 safetensors file (467 MB) without writing its data: the tail is
 /// a sparse hole, and a few rows near the end hold known values.
 fn write_qwen_sized(dir: &std::path::Path) -> (usize, usize) {
