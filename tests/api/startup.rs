@@ -43,10 +43,28 @@ fn bad_settings_exit_non_zero() {
 
 #[test]
 fn an_empty_api_key_exits_non_zero() {
-    let output = embedserve()
-        .args(["--api-keys", "k1,"])
-        .output()
+    let mut child = embedserve()
+        .args([
+            "--api-keys",
+            "k1,",
+            "--listen",
+            "127.0.0.1:0",
+            "--model-dir",
+            "",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("runs");
+    let started = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().expect("killed");
+            panic!("the server started with an empty API key");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("exited");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("api_keys: key 2 of 2 is empty"), "{stderr}");

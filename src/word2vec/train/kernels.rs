@@ -198,6 +198,7 @@ impl Scratch {
 /// `target`, accumulate the input gradient into `work` and update the output row (through its
 /// copy in `row`).
 #[inline(always)]
+// The scratch buffers come one by one: `input` may be one of them (CBOW's `neu1`).
 #[allow(clippy::too_many_arguments)]
 fn output_step<M: MulAdd>(
     output: &SharedMatrix,
