@@ -2,7 +2,7 @@
 //! word2vec.c): skip-gram and CBOW updates with negative sampling and hierarchical softmax on
 //! matrices shared lock-free between worker threads ("Hogwild").
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::cell::UnsafeCell;
 
 use super::random::next_random;
 use crate::vector::{DotTail, MulAdd, dot};
@@ -32,29 +32,27 @@ pub(super) fn exp_table() -> Vec<f32> {
 ///
 /// This is the Hogwild scheme of word2vec.c and gensim: each update touches a few rows of a
 /// large matrix, so collisions between threads are rare, and when two threads do write the same
-/// value the effect is a lost or stale update, which SGD tolerates (Recht et al., 2011).
-///
-/// The values are `AtomicU32`s holding `f32` bits, read and written with relaxed loads and
-/// stores: threads may race on a value, but every access is atomic, so the races are defined
-/// behaviour in Rust's memory model (plain `f32`s shared as `&mut [f32]`, as word2vec.c does in
-/// C, would be undefined behaviour even where the hardware does not tear). On x86-64 and
-/// AArch64 relaxed loads and stores are the ordinary `mov`/`ldr`/`str` instructions. They are
-/// not vectorized, so the kernels copy a row into thread-local scratch, do the arithmetic there
-/// with SIMD, and write it back; an update is not one atomic read-modify-write (a concurrent
-/// write between the load and the store is lost), exactly the Hogwild contract.
+/// value the effect is a lost or stale update, which SGD tolerates (Recht et al., 2011). The
+/// cells are `UnsafeCell` so that writing through a shared reference is allowed; concurrent
+/// access from several threads is still a data race in Rust's memory model, accepted here
+/// deliberately: the values are plain `f32`s (aligned 4-byte loads and stores, which do not tear
+/// on the platforms we build for), nothing but the numbers themselves depends on them (no
+/// indexes, lengths or pointers are derived from the matrix), and locking or atomics per update
+/// would cost more than the whole computation. With one worker there is no concurrency at all.
 pub(super) struct SharedMatrix {
-    cells: Box<[AtomicU32]>,
+    cells: Box<[UnsafeCell<f32>]>,
     dim: usize,
 }
+
+// SAFETY: see the type's documentation; rows are only accessed through `row`, whose callers
+// uphold the single-thread aliasing rule, and cross-thread races are the accepted Hogwild races.
+unsafe impl Sync for SharedMatrix {}
 
 impl SharedMatrix {
     /// A matrix of rows of `dim` values holding `values`.
     pub(super) fn new(values: Vec<f32>, dim: usize) -> Self {
         SharedMatrix {
-            cells: values
-                .into_iter()
-                .map(|value| AtomicU32::new(value.to_bits()))
-                .collect(),
+            cells: values.into_iter().map(UnsafeCell::new).collect(),
             dim,
         }
     }
@@ -64,49 +62,24 @@ impl SharedMatrix {
         self.cells
             .into_vec()
             .into_iter()
-            .map(|cell| f32::from_bits(cell.into_inner()))
+            .map(UnsafeCell::into_inner)
             .collect()
     }
 
-    /// The cells of row `index`.
+    /// Row `index` as a mutable slice.
+    ///
+    /// # Safety
+    /// Within one thread, the caller must not hold two slices of the same row at once (the
+    /// kernels below take a row, use it and drop it before taking another of the same matrix).
+    /// Other threads may write the row concurrently: the Hogwild race documented on the type.
     #[inline(always)]
-    fn row(&self, index: u32) -> &[AtomicU32] {
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, index: u32) -> &mut [f32] {
         let start = index as usize * self.dim;
-        &self.cells[start..start + self.dim]
-    }
-
-    /// Copies row `index` into `values`.
-    #[inline(always)]
-    fn load_row(&self, index: u32, values: &mut [f32]) {
-        for (value, cell) in values.iter_mut().zip(self.row(index)) {
-            *value = f32::from_bits(cell.load(Ordering::Relaxed));
-        }
-    }
-
-    /// Overwrites row `index` with `values`.
-    #[inline(always)]
-    fn store_row(&self, index: u32, values: &[f32]) {
-        for (cell, value) in self.row(index).iter().zip(values) {
-            cell.store(value.to_bits(), Ordering::Relaxed);
-        }
-    }
-
-    /// Row `index` += `delta` (word2vec's `axpy` with factor 1, whose fused and separate forms
-    /// both round `row + delta` once, as here).
-    #[inline(always)]
-    fn add_to_row(&self, index: u32, delta: &[f32]) {
-        for (cell, delta) in self.row(index).iter().zip(delta) {
-            let sum = f32::from_bits(cell.load(Ordering::Relaxed)) + delta;
-            cell.store(sum.to_bits(), Ordering::Relaxed);
-        }
-    }
-
-    /// `sum` += row `index`.
-    #[inline(always)]
-    fn add_row_into(&self, index: u32, sum: &mut [f32]) {
-        for (sum, cell) in sum.iter_mut().zip(self.row(index)) {
-            *sum += f32::from_bits(cell.load(Ordering::Relaxed));
-        }
+        let cells = &self.cells[start..start + self.dim];
+        // SAFETY: `UnsafeCell<f32>` has the layout of `f32`; the bounds were checked by the
+        // indexing above; aliasing is the caller's contract (see above).
+        unsafe { std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr()), self.dim) }
     }
 }
 
@@ -175,12 +148,10 @@ pub(super) struct Model<'a> {
 }
 
 /// Per-thread scratch vectors: gensim's `work` (accumulated input gradient) and `neu1` (the
-/// CBOW context vector; skip-gram keeps its private copy of the input row there), and `row`,
-/// the copy of the output row being updated.
+/// CBOW context vector; skip-gram keeps its private copy of the input row there).
 pub(super) struct Scratch {
     work: Vec<f32>,
     neu1: Vec<f32>,
-    row: Vec<f32>,
 }
 
 impl Scratch {
@@ -189,17 +160,13 @@ impl Scratch {
         Scratch {
             work: vec![0.0; dim],
             neu1: vec![0.0; dim],
-            row: vec![0.0; dim],
         }
     }
 }
 
 /// One output-layer step shared by all four variants: score `input` against output row
-/// `target`, accumulate the input gradient into `work` and update the output row (through its
-/// copy in `row`).
+/// `target`, accumulate the input gradient into `work` and update the output row.
 #[inline(always)]
-// The scratch buffers come one by one: `input` may be one of them (CBOW's `neu1`).
-#[allow(clippy::too_many_arguments)]
 fn output_step<M: MulAdd>(
     output: &SharedMatrix,
     table: &[f32],
@@ -208,14 +175,13 @@ fn output_step<M: MulAdd>(
     alpha: f32,
     input: &[f32],
     work: &mut [f32],
-    row: &mut [f32],
 ) {
-    output.load_row(target, row);
+    // SAFETY: one row of `output` at a time; `input` is a row of another matrix or scratch.
+    let row = unsafe { output.row(target) };
     let Some(f) = sigmoid(table, dot::<M>(input, row, DotTail::InLanes)) else {
         return;
     };
     update_output::<M>((label - f) * alpha, input, row, work);
-    output.store_row(target, row);
 }
 
 impl Model<'_> {
@@ -235,44 +201,33 @@ impl Model<'_> {
         random: &mut u64,
         s: &mut Scratch,
     ) {
+        // SAFETY: the only live row of syn0 in this thread.
+        let shared_input = unsafe { self.syn0.row(context) };
         // gensim reads the input row all through a pass and adds `work` to it at the end; a
         // private copy (in `neu1`, unused by skip-gram) computes the same values while keeping
         // this thread's many reads off the cache line other workers may be writing.
-        let Scratch {
-            work,
-            neu1: input,
-            row,
-        } = s;
-        self.syn0.load_row(context, input);
+        let Scratch { work, neu1: input } = s;
+        input.copy_from_slice(shared_input);
         if let Some(syn1) = self.syn1 {
             work.fill(0.0);
             let path = &self.huffman[word as usize];
             for (&point, &code) in path.points.iter().zip(&path.codes) {
                 let label = 1.0 - f32::from(code);
-                output_step::<M>(syn1, self.exp_table, point, label, alpha, input, work, row);
+                output_step::<M>(syn1, self.exp_table, point, label, alpha, input, work);
             }
-            self.syn0.add_to_row(context, work);
+            axpy::<M>(1.0, work, shared_input);
             axpy::<M>(1.0, work, input);
         }
         if let Some(syn1neg) = self.syn1neg {
             work.fill(0.0);
-            output_step::<M>(syn1neg, self.exp_table, word, 1.0, alpha, input, work, row);
+            output_step::<M>(syn1neg, self.exp_table, word, 1.0, alpha, input, work);
             for _ in 0..self.negative {
                 let target = draw_negative(self.cum_table, random);
                 if target != word {
-                    output_step::<M>(
-                        syn1neg,
-                        self.exp_table,
-                        target,
-                        0.0,
-                        alpha,
-                        input,
-                        work,
-                        row,
-                    );
+                    output_step::<M>(syn1neg, self.exp_table, target, 0.0, alpha, input, work);
                 }
             }
-            self.syn0.add_to_row(context, work);
+            axpy::<M>(1.0, work, shared_input);
         }
     }
 
@@ -290,7 +245,7 @@ impl Model<'_> {
     ) {
         let word = words[i];
         if let Some(syn1) = self.syn1 {
-            let inv_count = self.context_vector(words, i, start, end, &mut s.neu1);
+            let inv_count = self.context_vector::<M>(words, i, start, end, &mut s.neu1);
             s.work.fill(0.0);
             let path = &self.huffman[word as usize];
             for (&point, &code) in path.points.iter().zip(&path.codes) {
@@ -302,13 +257,12 @@ impl Model<'_> {
                     alpha,
                     &s.neu1,
                     &mut s.work,
-                    &mut s.row,
                 );
             }
-            self.update_context(words, i, start, end, inv_count, &mut s.work);
+            self.update_context::<M>(words, i, start, end, inv_count, &mut s.work);
         }
         if let Some(syn1neg) = self.syn1neg {
-            let inv_count = self.context_vector(words, i, start, end, &mut s.neu1);
+            let inv_count = self.context_vector::<M>(words, i, start, end, &mut s.neu1);
             s.work.fill(0.0);
             output_step::<M>(
                 syn1neg,
@@ -318,7 +272,6 @@ impl Model<'_> {
                 alpha,
                 &s.neu1,
                 &mut s.work,
-                &mut s.row,
             );
             for _ in 0..self.negative {
                 let target = draw_negative(self.cum_table, random);
@@ -331,18 +284,17 @@ impl Model<'_> {
                         alpha,
                         &s.neu1,
                         &mut s.work,
-                        &mut s.row,
                     );
                 }
             }
-            self.update_context(words, i, start, end, inv_count, &mut s.work);
+            self.update_context::<M>(words, i, start, end, inv_count, &mut s.work);
         }
     }
 
     /// Sums (or averages, with `cbow_mean`) the context vectors into `neu1`; returns
     /// `1 / count` (1 for an empty context).
     #[inline(always)]
-    fn context_vector(
+    fn context_vector<M: MulAdd>(
         &self,
         words: &[u32],
         i: usize,
@@ -355,7 +307,8 @@ impl Model<'_> {
         for (m, &w) in words.iter().enumerate().take(end).skip(start) {
             if m != i {
                 count += 1.0;
-                self.syn0.add_row_into(w, neu1);
+                // SAFETY: a single syn0 row, dropped at the end of the statement.
+                axpy::<M>(1.0, unsafe { self.syn0.row(w) }, neu1);
             }
         }
         let inv_count = if count > 0.5 { 1.0 / count } else { 1.0 };
@@ -368,7 +321,7 @@ impl Model<'_> {
     /// Applies the accumulated gradient `work` to every context vector (divided by the context
     /// size first when summing, as gensim does).
     #[inline(always)]
-    fn update_context(
+    fn update_context<M: MulAdd>(
         &self,
         words: &[u32],
         i: usize,
@@ -382,7 +335,8 @@ impl Model<'_> {
         }
         for (m, &w) in words.iter().enumerate().take(end).skip(start) {
             if m != i {
-                self.syn0.add_to_row(w, work);
+                // SAFETY: a single syn0 row, dropped at the end of the statement.
+                axpy::<M>(1.0, work, unsafe { self.syn0.row(w) });
             }
         }
     }
