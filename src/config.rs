@@ -262,7 +262,7 @@ impl Settings {
             message: e.to_string(),
         })?;
         table.extend(overrides);
-        let settings: Settings =
+        let mut settings: Settings =
             table
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
@@ -272,6 +272,7 @@ impl Settings {
                         .to_string(),
                     message: e.message().to_owned(),
                 })?;
+        settings.api_keys = api_keys(settings.api_keys)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -360,6 +361,28 @@ fn to_usize(seconds: u64) -> usize {
     usize::try_from(seconds).unwrap_or(usize::MAX)
 }
 
+/// The API keys without surrounding whitespace (presented keys are trimmed too, so a padded key
+/// could never match). One empty value, as `EMBEDSERVE_API_KEYS=""` gives, is no keys: no
+/// authentication, as documented. An empty key among others (`--api-keys "k1,"`) is refused
+/// rather than silently accepted: it is a stray comma, or a key that never arrived.
+fn api_keys(keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let keys: Vec<String> = keys.iter().map(|key| key.trim().to_owned()).collect();
+    if keys == [""] {
+        return Ok(Vec::new());
+    }
+    match keys.iter().position(String::is_empty) {
+        Some(index) => Err(ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            message: format!(
+                "api_keys: key {} of {} is empty (a stray comma?); give no keys at all to disable authentication",
+                index + 1,
+                keys.len()
+            ),
+        }),
+        None => Ok(keys),
+    }
+}
+
 fn non_empty(path: &Path) -> Option<&Path> {
     (!path.as_os_str().is_empty()).then_some(path)
 }
@@ -409,6 +432,21 @@ mod tests {
         std::fs::write(&file, "max_topn = 5\nmaxtopn = 7\n").expect("write");
         let err = Settings::load(Some(&file), &flags).expect_err("typo is refused");
         assert!(err.to_string().contains("maxtopn"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_key_list_is_no_auth_and_an_empty_key_is_refused() {
+        let keys = |keys: &[&str]| {
+            let mut flags = toml::Table::new();
+            flags.insert("api_keys".to_owned(), keys.to_vec().into());
+            Settings::load(Some(Path::new("/dev/null")), &flags).map(|s| s.api_keys)
+        };
+        assert_eq!(keys(&[""]).expect("no auth"), Vec::<String>::new());
+        assert_eq!(keys(&[" k1 ", "k2"]).expect("trimmed"), ["k1", "k2"]);
+        for bad in [&["k1", ""][..], &["k1", " "], &["", "k2"]] {
+            let err = keys(bad).expect_err("an empty key is refused");
+            assert!(err.to_string().contains("api_keys: key"), "{err}");
+        }
     }
 
     #[test]

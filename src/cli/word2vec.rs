@@ -56,7 +56,7 @@ pub struct TrainArgs {
     /// Raise `min_count` so that at most this many words are kept (default: no limit).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_final_vocab: Option<u64>,
-    /// Worker threads.
+    /// Worker threads (at most 1024).
     #[arg(long, default_value_t = 3)]
     pub workers: usize,
     /// Training algorithm: 1 for skip-gram, 0 for CBOW.

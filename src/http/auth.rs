@@ -1,25 +1,63 @@
-//! Optional API keys: `Authorization: Bearer <key>`, compared in constant time.
+//! Optional API keys: `Authorization: Bearer <key>`, compared as SHA-256 digests in constant
+//! time.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::Settings;
 use crate::error::AppError;
-use crate::state::AppState;
+
+/// A key's SHA-256 digest: what is compared, so the comparison takes the same time whatever
+/// the keys' lengths.
+type KeyDigest = [u8; 32];
+
+/// The accepted keys, hashed once at startup, and which paths they guard.
+#[derive(Clone)]
+pub(super) struct ApiKeys {
+    digests: Arc<[KeyDigest]>,
+    protect_health: bool,
+}
+
+impl ApiKeys {
+    /// The keys of `settings` (none: no authentication).
+    pub(super) fn new(settings: &Settings) -> Self {
+        Self {
+            digests: settings.api_keys.iter().map(|key| digest(key)).collect(),
+            protect_health: settings.auth_protects_health,
+        }
+    }
+
+    /// Compares against every key without stopping at the first match, so timing reveals
+    /// neither which key matched nor how much of a key, or how long a key, was right.
+    fn accept(&self, presented: &str) -> bool {
+        let presented = digest(presented);
+        self.digests
+            .iter()
+            .fold(subtle::Choice::from(0), |found, key| {
+                found | key.ct_eq(&presented)
+            })
+            .into()
+    }
+}
+
+fn digest(key: &str) -> KeyDigest {
+    Sha256::digest(key.as_bytes()).into()
+}
 
 /// Middleware: when keys are configured, refuses requests without a valid one (401), except
 /// health, metrics and the contract unless `auth_protects_health` is set.
 pub(super) async fn require_api_key(
-    State(state): State<AppState>,
+    State(keys): State<ApiKeys>,
     request: Request,
     next: Next,
 ) -> Response {
-    let settings = state.settings();
-    if settings.api_keys.is_empty()
-        || is_public(request.uri().path(), settings.auth_protects_health)
-    {
+    if keys.digests.is_empty() || is_public(request.uri().path(), keys.protect_health) {
         return next.run(request).await;
     }
     let presented = request
@@ -29,7 +67,7 @@ pub(super) async fn require_api_key(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(key) if key_matches(&settings.api_keys, key) => next.run(request).await,
+        Some(key) if keys.accept(key) => next.run(request).await,
         _ => AppError::Unauthorized.into_response(),
     }
 }
@@ -40,26 +78,22 @@ fn is_public(path: &str, protect_health: bool) -> bool {
     contract || (health && !protect_health)
 }
 
-/// Compares against every key without stopping at the first match, so timing reveals neither
-/// which key matched nor how much of a key was right.
-fn key_matches(keys: &[String], presented: &str) -> bool {
-    keys.iter()
-        .fold(subtle::Choice::from(0), |found, key| {
-            found | key.as_bytes().ct_eq(presented.as_bytes())
-        })
-        .into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_and_public_paths() {
-        let keys = vec!["alpha".to_owned(), "beta-key".to_owned()];
-        assert!(key_matches(&keys, "beta-key"));
-        assert!(!key_matches(&keys, "beta"));
-        assert!(!key_matches(&keys, ""));
+        let settings = Settings {
+            api_keys: vec!["alpha".to_owned(), "beta-key".to_owned()],
+            ..Settings::default()
+        };
+        let keys = ApiKeys::new(&settings);
+        assert!(keys.accept("beta-key"));
+        assert!(keys.accept("alpha"));
+        assert!(!keys.accept("beta"));
+        assert!(!keys.accept("beta-key2"));
+        assert!(!keys.accept(""));
         assert!(is_public("/health/ready", false));
         assert!(!is_public("/health/ready", true));
         assert!(is_public("/docs", true));

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -165,9 +166,28 @@ impl QueryParams {
 pub fn non_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
+    T: Deserialize<'de>,
 {
-    T::deserialize(deserializer).map(Some)
+    present(deserializer).map(Some)
+}
+
+/// Deserializes a field with a default that, when present, must hold a value: `null` is the same
+/// 422 naming the field as on any other optional field. Use with
+/// `#[serde(default, deserialize_with = "present")]`; a missing field takes its default.
+///
+/// Reading through `Option` first matters for enums: serde_json answers `null` where an enum is
+/// expected with a syntax error ("expected value"), which would be a 400 "not valid JSON".
+pub fn present<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)?.ok_or_else(|| {
+        serde::de::Error::invalid_type(
+            serde::de::Unexpected::Other("null"),
+            &"a value (leave the field out for its default)",
+        )
+    })
 }
 
 /// serde_path_to_error prints the root as `.`; a person reads "body".

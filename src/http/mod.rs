@@ -8,6 +8,7 @@ pub mod extract;
 mod health;
 mod observe;
 mod openai;
+mod request_id;
 mod response;
 mod similar;
 mod tokenize;
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::CompressionLevel;
@@ -40,7 +41,6 @@ const COMPRESS_ABOVE_BYTES: u64 = 1024;
 pub fn app(state: AppState) -> Router {
     crate::metrics::handle();
     let body_limit = state.settings().body_limit_bytes;
-    let request_id = HeaderName::from_static("x-request-id");
     // Embedding bodies are megabytes of digits: the fastest level keeps most of the saving at a
     // fraction of the CPU (gzip's default level took over a second per 512-token response).
     let compression = CompressionLayer::new()
@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             admission::admit,
         ));
-    Router::new()
+    let routed = Router::new()
         .merge(work)
         .route("/v1/models", get(openai::models))
         .route("/health", get(health::health))
@@ -80,26 +80,42 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            auth::ApiKeys::new(state.settings()),
             auth::require_api_key,
         ))
         .layer(axum::middleware::from_fn(observe::observe))
-        .layer(compression)
-        .layer(cors(&state.settings().cors_origins))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(compression);
+    // Without origins there is no CORS layer at all: tower-http's answers every OPTIONS request
+    // itself (200, before routing, auth, logs and metrics), whatever it is configured to allow.
+    let routed = match cors(&state.settings().cors_origins) {
+        Some(cors) => routed.layer(cors),
+        None => routed,
+    };
+    routed
+        .layer(PropagateRequestIdLayer::new(request_id::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            request_id::REQUEST_ID,
+            MakeRequestUuid,
+        ))
+        .layer(axum::middleware::map_request(request_id::drop_unusable))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("a request handler panicked".to_owned()).into_response()
         }))
         .with_state(state)
 }
 
-/// CORS for the configured origins; none configured leaves CORS off.
-fn cors(origins: &[String]) -> CorsLayer {
+/// CORS for the configured origins, or `None` (CORS off) when none is configured; empty values
+/// (`EMBEDSERVE_CORS_ORIGINS=""`) are no origins.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+        .collect();
     if origins.is_empty() {
-        return CorsLayer::new();
+        return None;
     }
-    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+    let allow_origin = if origins.contains(&"*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(
@@ -108,11 +124,12 @@ fn cors(origins: &[String]) -> CorsLayer {
                 .filter_map(|origin| HeaderValue::from_str(origin).ok()),
         )
     };
-    CorsLayer::new()
+    let layer = CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(3600));
+    Some(layer)
 }
 
 /// `GET /metrics`: Prometheus text format.

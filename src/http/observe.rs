@@ -1,8 +1,12 @@
 //! Per-request observation: one access-log line and the request metrics.
+//!
+//! Labels are bounded whatever clients send: the route is the matched route template (or
+//! `unmatched`), the method one of the standard methods or `other`.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -24,7 +28,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_owned();
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -106,6 +110,28 @@ impl Drop for InFlight {
             self.record(CLIENT_CLOSED_REQUEST, WorkDone::default());
         }
     }
+}
+
+/// The methods of RFC 9110 (and PATCH) that keep their own label.
+static STANDARD_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
+
+/// The method's label: a standard method by name, anything else `other`, so that made-up
+/// methods (any token is a valid method) cannot grow `/metrics` or the logs.
+fn method_label(method: &Method) -> &'static str {
+    STANDARD_METHODS
+        .iter()
+        .find(|standard| *standard == method)
+        .map_or("other", Method::as_str)
 }
 
 #[cfg(test)]

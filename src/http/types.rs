@@ -1,12 +1,12 @@
 //! Every request body and response body of the API, in one place (as `openapi.yaml` lists them).
 //!
 //! Request types parse into validated shapes at the edge: unknown fields are refused where the
-//! route owns its schema, and an optional field sent as `null` is a 422 (see [`non_null`]).
+//! route owns its schema, and an optional field sent as `null` is a 422 (see [`non_null`] and [`present`]).
 //! Response types borrow from the loaded model or store, so answering copies no vocabulary.
 
 use serde::{Deserialize, Serialize};
 
-use super::extract::non_null;
+use super::extract::{non_null, present};
 use crate::encoding::{Encoded, EncodingFormat};
 use crate::input::Inputs;
 use crate::model::pooling::Pooling;
@@ -82,10 +82,10 @@ pub(super) struct TokenizeRequest {
     /// A text or a list of texts.
     pub inputs: Texts,
     /// Add the model's special tokens (e.g. `[CLS]`); off, like `tokenizer.tokenize`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub add_special_tokens: bool,
     /// Cut inputs longer than `max_tokens_per_input` instead of refusing them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub truncate: bool,
 }
 
@@ -139,19 +139,19 @@ pub(super) struct EmbedRequest {
     #[serde(default, deserialize_with = "non_null")]
     pub input_ids: Option<TokenIds>,
     /// Add the model's special tokens when tokenizing.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub add_special_tokens: bool,
     /// `none` (a row per token), `mean` or `max`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub pooling: Pooling,
     /// Scale each returned vector to unit L2 norm.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub normalize: bool,
     /// `float` (JSON numbers) or `base64` (little-endian f32 bytes).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub encoding_format: EncodingFormat,
     /// Cut inputs longer than `max_tokens_per_input` instead of refusing them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub truncate: bool,
 }
 
@@ -197,7 +197,7 @@ pub(super) struct EmbeddingsRequest {
     /// A string, a list of strings, a list of token ids, or a list of id lists.
     pub input: OpenAiInput,
     /// `float` or `base64` (the Python SDK asks for base64 by default).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub encoding_format: EncodingFormat,
     /// Keep the first N values, then normalize.
     #[serde(default, deserialize_with = "non_null")]

@@ -177,22 +177,19 @@ impl WordVectors {
     /// The word furthest from the mean of the given words (gensim `doesnt_match`): the unit
     /// vectors are averaged and re-normalized, and the word with the lowest cosine to that mean
     /// wins, a tie going to the smallest word as gensim's `sorted(..., reverse=True)[-1]` picks.
-    /// Unknown words are ignored with a warning, as gensim does; repeated words count each time.
+    /// Unknown words are ignored with a warning, as gensim does (one warning per call with their
+    /// count, not one per word, which a long query would turn into thousands of log lines);
+    /// repeated words count each time.
     pub fn doesnt_match<W: AsRef<str>>(&self, words: &[W]) -> Result<&str, QueryError> {
         let first = words.first().ok_or(QueryError::EmptyQuery)?;
         let used: Vec<usize> = words
             .iter()
-            .filter_map(|w| {
-                let index = self.index_of(w.as_ref());
-                if index.is_none() {
-                    tracing::warn!(
-                        word = w.as_ref(),
-                        "doesnt_match ignores a word not in the store"
-                    );
-                }
-                index
-            })
+            .filter_map(|w| self.index_of(w.as_ref()))
             .collect();
+        let ignored = words.len() - used.len();
+        if ignored > 0 {
+            tracing::warn!(ignored, "doesnt_match ignores words not in the store");
+        }
         if used.is_empty() {
             return Err(QueryError::UnknownWord(first.as_ref().to_owned()));
         }

@@ -1,5 +1,6 @@
 //! Request bodies (`src/http/extract.rs`): malformed JSON is 400, other media types 415 (curl's
-//! default form type is read as JSON), bodies over the limit 413.
+//! default form type is read as JSON), bodies over the limit 413, and `null` on any optional
+//! field the same 422 naming the field.
 
 use serde_json::json;
 
@@ -34,4 +35,59 @@ async fn body_over_the_limit_is_413() {
     app.post("/embed", &json!({"inputs": big}))
         .await
         .assert_error(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn null_on_every_optional_field_is_a_422_naming_it() {
+    let app = spawn_app().await;
+    // Each body's route, a valid body, and the optional fields it takes (`inputs` and
+    // `input_ids` of /embed are optional each, one of them required).
+    let cases = [
+        (
+            "/tokenize",
+            json!({"inputs": "dog"}),
+            &["add_special_tokens", "truncate"][..],
+        ),
+        (
+            "/embed",
+            json!({"inputs": "dog"}),
+            &[
+                "input_ids",
+                "add_special_tokens",
+                "pooling",
+                "normalize",
+                "encoding_format",
+                "truncate",
+            ][..],
+        ),
+        ("/embed", json!({"input_ids": [1]}), &["inputs"][..]),
+        (
+            "/v1/embeddings",
+            json!({"input": "dog"}),
+            &["encoding_format", "dimensions", "model", "user"][..],
+        ),
+        (
+            "/similar",
+            json!({"positive": ["python"]}),
+            &["negative", "topn", "restrict_vocab", "vector"][..],
+        ),
+        (
+            "/similar",
+            json!({"vector": [1, 0, 0, 0]}),
+            &["positive"][..],
+        ),
+    ];
+    for (route, valid, fields) in cases {
+        assert_eq!(app.post(route, &valid).await.status, 200, "{route} {valid}");
+        for field in fields {
+            let mut body = valid.clone();
+            body[*field] = serde_json::Value::Null;
+            let reply = app.post(route, &body).await;
+            assert_eq!(
+                reply.assert_error(422, "validation_error").as_deref(),
+                Some(*field),
+                "{route} {body}"
+            );
+        }
+    }
 }

@@ -67,6 +67,23 @@ async fn cors_preflight_compression_and_request_ids() {
     assert_eq!(echoed.header("x-request-id"), "abc-123");
     let added = app.send(live()).await;
     assert_eq!(added.header("x-request-id").len(), 36, "a UUID is added");
+    let longest = "t".repeat(128);
+    let kept = app.send(live().header("x-request-id", &longest)).await;
+    assert_eq!(kept.header("x-request-id"), longest);
+    for unusable in [
+        "t".repeat(129),
+        "a b".into(),
+        "<script>".into(),
+        "a\"b".into(),
+    ] {
+        let replaced = app.send(live().header("x-request-id", &unusable)).await;
+        let id = replaced.header("x-request-id");
+        assert_eq!(
+            id.len(),
+            36,
+            "{unusable:?} is replaced by a UUID, got {id:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -78,4 +95,29 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
     reply.assert_error(405, "method_not_allowed");
     let reply = app.post("/health", &json!({})).await;
     reply.assert_error(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn options_without_cors_is_routed_like_any_method() {
+    let app = spawn_app_configured(|s| s.cors_origins = vec![String::new()]).await;
+    let options = |path: &str| {
+        app.request(Method::OPTIONS, path)
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "POST")
+    };
+    let reply = app.send(options("/embed")).await;
+    reply.assert_error(405, "method_not_allowed");
+    assert!(reply.headers.get("access-control-allow-origin").is_none());
+    app.send(options("/no/such/path"))
+        .await
+        .assert_error(404, "not_found");
+    let text = app.text("/metrics").await;
+    let counted = r#"embedserve_requests_total{route="/embed",method="OPTIONS",status="405"}"#;
+    assert!(text.contains(counted), "{counted} missing from /metrics");
+
+    let keyed = spawn_app_configured(|s| s.api_keys = vec!["k1".into()]).await;
+    keyed
+        .send(keyed.request(Method::OPTIONS, "/embed"))
+        .await
+        .assert_error(401, "unauthorized");
 }

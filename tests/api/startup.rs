@@ -82,6 +82,35 @@ fn bad_settings_exit_non_zero() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("max_batch_size must be at least 1"));
 }
 
+#[test]
+fn an_empty_api_key_exits_non_zero() {
+    let mut child = embedserve()
+        .args([
+            "--api-keys",
+            "k1,",
+            "--listen",
+            "127.0.0.1:0",
+            "--model-dir",
+            "",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().expect("killed");
+            panic!("the server started with an empty API key");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("exited");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("api_keys: key 2 of 2 is empty"), "{stderr}");
+}
+
 /// Writes a 151936 x 1536 bf16 safetensors file (467 MB) without writing its data: the tail is
 /// a sparse hole, and a few rows near the end hold known values.
 fn write_qwen_sized(dir: &Path) -> (usize, usize) {

@@ -2,11 +2,14 @@
 //! queries on small random stores.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use embedserve::word2vec::query::{Neighbor, QueryError, SearchOptions};
 use embedserve::word2vec::store::{LoadOptions, WordVectors};
 use proptest::prelude::*;
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
 
 use crate::common::shared_fixture;
 
@@ -286,6 +289,32 @@ fn hand_checked_answers() {
     assert_eq!(store.similarity("a", "d").unwrap(), -1.0);
     assert_eq!(store.doesnt_match(&["a", "c", "b", "d"]).unwrap(), "d");
     assert_eq!(store.unit_vector_of("b").unwrap(), &[0.0, 1.0]);
+}
+
+/// Counts the events logged while it is the default subscriber.
+struct CountEvents(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountEvents {
+    fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn doesnt_match_warns_once_however_many_words_are_unknown() {
+    let store = WordVectors::from_parts(
+        ["a", "b", "c"].map(String::from).to_vec(),
+        vec![1.0, 0.0, 0.9, 0.1, -1.0, 0.0],
+        2,
+    )
+    .unwrap();
+    let mut words: Vec<String> = (0..1000).map(|i| format!("unknown{i}")).collect();
+    words.extend(["a", "b", "c"].map(String::from));
+    let events = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(CountEvents(Arc::clone(&events)));
+    let odd = tracing::subscriber::with_default(subscriber, || store.doesnt_match(&words));
+    assert_eq!(odd.unwrap(), "c");
+    assert_eq!(events.load(Ordering::Relaxed), 1, "one warning per call");
 }
 
 /// A random store: `rows` distinct words, `dim` values each in [-1, 1].

@@ -209,10 +209,65 @@ fn bad_arguments_fail_without_output() {
     assert_fails_cleanly(&with(&|a| a.input = missing.clone()), "missing.txt");
     let nowhere = dir.path().join("no-such-dir").join("vectors.bin");
     assert_fails_cleanly(&with(&|a| a.output = nowhere.clone()), "no-such-dir");
+    assert_fails_cleanly(
+        &with(&|a| a.vector_size = usize::MAX),
+        "--vector-size 18446744073709551615: one vector would not fit in memory",
+    );
+    // One vector fits, the vocabulary's 44 do not (overflow, then the address space).
+    for vector_size in [usize::MAX / 8, 1 << 40] {
+        let err = assert_fails_cleanly(&with(&|a| a.vector_size = vector_size), "is too large");
+        assert!(
+            matches!(err, TrainError::TooLarge { words: 44, .. }),
+            "{err}"
+        );
+    }
+    assert_fails_cleanly(&with(&|a| a.workers = usize::MAX), "must be at most 1024");
     let bad_utf8 = dir.path().join("latin1.txt");
     fs::write(&bad_utf8, b"caf\xe9 ok\n").unwrap();
     assert_fails_cleanly(
         &with(&|a| a.input = bad_utf8.clone()),
         "line 1: invalid UTF-8 at byte offset 3",
     );
+}
+
+#[test]
+fn huge_sizes_are_messages_from_the_binary_and_a_huge_window_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = planted_corpus(dir.path(), 20);
+    let output = dir.path().join("vectors.bin");
+    let train = |vector_size: &str, workers: &str, window: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"))
+            .args(["train", "--tokenized", "--min-count", "1", "--epochs", "1"])
+            .args(["--vector-size", vector_size, "--workers", workers])
+            .args(["--window", window, "--input"])
+            .arg(&corpus)
+            .arg("--output")
+            .arg(&output)
+            .output()
+            .unwrap()
+    };
+    let huge = "18446744073709551615";
+    for (ran, needle) in [
+        (
+            train(huge, "1", "5"),
+            "invalid --vector-size 18446744073709551615",
+        ),
+        (
+            train("8", huge, "5"),
+            "invalid --workers 18446744073709551615",
+        ),
+    ] {
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert_eq!(ran.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let ran = train("8", "1", huge);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let store = WordVectors::load(&output, &LoadOptions::default()).unwrap();
+    assert_eq!(store.len(), 44);
 }

@@ -44,7 +44,7 @@ pub struct TrainSettings {
     pub max_vocab_size: Option<u64>,
     /// Raise `min_count` so that at most this many words are kept (default: no limit).
     pub max_final_vocab: Option<u64>,
-    /// Worker threads.
+    /// Worker threads (at most 1024).
     pub workers: usize,
     /// Training algorithm: 1 for skip-gram, 0 for CBOW.
     pub sg: u8,
@@ -141,6 +141,18 @@ pub enum TrainError {
     /// Writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The vocabulary times `--vector-size` is more than can be allocated.
+    #[error(
+        "{words} words x --vector-size {vector_size} is too large: {reason}; lower --vector-size, or raise --min-count or set --max-final-vocab"
+    )]
+    TooLarge {
+        /// Words in the vocabulary.
+        words: usize,
+        /// The vector size given.
+        vector_size: usize,
+        /// Why it cannot be allocated.
+        reason: String,
+    },
 }
 
 /// What a training run did; `Display` is the one-line summary.
@@ -196,10 +208,10 @@ pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
     let raw_sentences = raw.sentences();
     drop(raw);
     let dim = settings.vector_size;
-    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, settings.seed), dim);
-    let zeros = || SharedMatrix::new(vec![0.0; vocab.len() * dim], dim);
-    let syn1 = (settings.hs == 1).then(zeros);
-    let syn1neg = (settings.negative > 0).then(zeros);
+    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, settings.seed)?, dim);
+    let zeros = || allocate_matrix(vocab.len(), dim, || 0.0).map(|m| SharedMatrix::new(m, dim));
+    let syn1 = (settings.hs == 1).then(zeros).transpose()?;
+    let syn1neg = (settings.negative > 0).then(zeros).transpose()?;
     let exp_table = kernels::exp_table();
     let model = Model {
         syn0: &syn0,
@@ -228,6 +240,9 @@ pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
         vocab_size: vocab.len(),
     })
 }
+
+/// More worker threads than this is a typo: each has its own scratch vectors and queue slots.
+const MAX_WORKERS: usize = 1024;
 
 fn saturating_usize(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
@@ -271,11 +286,21 @@ fn validate(settings: &TrainSettings) -> Result<(), TrainError> {
     if settings.vector_size == 0 {
         return invalid("vector-size", &settings.vector_size, "must be at least 1");
     }
+    if matrix_bytes(1, settings.vector_size).is_none() {
+        return invalid(
+            "vector-size",
+            &settings.vector_size,
+            "one vector would not fit in memory",
+        );
+    }
     if settings.window == 0 {
         return invalid("window", &settings.window, "must be at least 1");
     }
     if settings.workers == 0 {
         return invalid("workers", &settings.workers, "must be at least 1");
+    }
+    if settings.workers > MAX_WORKERS {
+        return invalid("workers", &settings.workers, "must be at most 1024");
     }
     if settings.epochs == 0 {
         return invalid("epochs", &settings.epochs, "must be at least 1");
@@ -338,11 +363,42 @@ fn check_output_writable(output: &Path) -> Result<(), TrainError> {
 
 /// gensim's `prep_vectors`: uniform in `[-1, 1) / vector_size` (gensim draws with numpy's PCG64;
 /// this draws the same distribution from SplitMix64 seeded with `seed`).
-fn initial_vectors(words: usize, dim: usize, seed: u64) -> Vec<f32> {
+fn initial_vectors(words: usize, dim: usize, seed: u64) -> Result<Vec<f32>, TrainError> {
     let mut rng = SplitMix64::new(seed);
-    (0..words * dim)
-        .map(|_| (rng.next_f32() * 2.0 - 1.0) / dim as f32)
-        .collect()
+    allocate_matrix(words, dim, || (rng.next_f32() * 2.0 - 1.0) / dim as f32)
+}
+
+/// Bytes of a `words x dim` matrix of `f32`, or `None` when that overflows what one allocation
+/// may hold (`isize::MAX` bytes).
+fn matrix_bytes(words: usize, dim: usize) -> Option<usize> {
+    words
+        .checked_mul(dim)?
+        .checked_mul(size_of::<f32>())
+        .filter(|&bytes| isize::try_from(bytes).is_ok())
+}
+
+/// A `words x dim` matrix filled row-major by `value`, or [`TrainError::TooLarge`] when its size
+/// overflows or the allocation fails: a huge `--vector-size` gets a message, not a
+/// capacity-overflow panic or an out-of-memory abort.
+fn allocate_matrix(
+    words: usize,
+    dim: usize,
+    value: impl FnMut() -> f32,
+) -> Result<Vec<f32>, TrainError> {
+    let too_large = |reason: String| TrainError::TooLarge {
+        words,
+        vector_size: dim,
+        reason,
+    };
+    let bytes = matrix_bytes(words, dim)
+        .ok_or_else(|| too_large("the matrix would exceed the address space".to_owned()))?;
+    let cells = bytes / size_of::<f32>();
+    let mut matrix = Vec::new();
+    matrix
+        .try_reserve_exact(cells)
+        .map_err(|e| too_large(format!("cannot allocate a matrix of {bytes} bytes ({e})")))?;
+    matrix.extend(std::iter::repeat_with(value).take(cells));
+    Ok(matrix)
 }
 
 #[cfg(test)]
@@ -388,11 +444,27 @@ mod tests {
 
     #[test]
     fn initial_vectors_are_small_uniform_and_seeded() {
-        let v = initial_vectors(50, 20, 9);
+        let v = initial_vectors(50, 20, 9).unwrap();
+        assert_eq!(v.len(), 1000);
         assert!(v.iter().all(|x| (-0.05..0.05).contains(x)));
         let mean = v.iter().sum::<f32>() / v.len() as f32;
         assert!(mean.abs() < 0.005, "{mean}");
-        assert_eq!(v, initial_vectors(50, 20, 9));
-        assert_ne!(v, initial_vectors(50, 20, 10));
+        assert_eq!(v, initial_vectors(50, 20, 9).unwrap());
+        assert_ne!(v, initial_vectors(50, 20, 10).unwrap());
+    }
+
+    #[test]
+    fn matrices_too_large_are_errors() {
+        assert_eq!(matrix_bytes(3, 5), Some(60));
+        assert_eq!(matrix_bytes(1, usize::MAX), None);
+        assert_eq!(matrix_bytes(2, usize::MAX / 8), None);
+        assert_eq!(matrix_bytes(1, usize::MAX / 8), Some(usize::MAX / 8 * 4));
+        for (words, dim) in [(3, usize::MAX), (44, usize::MAX / 8), (44, 1 << 40)] {
+            let err = allocate_matrix(words, dim, || 0.0).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{words} words x --vector-size {dim} is too large")),
+                "{err}"
+            );
+        }
     }
 }

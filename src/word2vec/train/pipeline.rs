@@ -287,7 +287,11 @@ fn train_job_portable<M: MulAdd>(
         let reduced = &kept.reduced_windows[start..end];
         for (i, &b) in reduced.iter().enumerate() {
             let span = settings.window - b;
-            let window = (i.saturating_sub(span), (i + span + 1).min(sentence.len()));
+            // Saturating: `--window` may be anything up to `usize::MAX`.
+            let window = (
+                i.saturating_sub(span),
+                (i + 1).saturating_add(span).min(sentence.len()),
+            );
             if settings.sg {
                 for j in window.0..window.1 {
                     if j != i {
