@@ -32,7 +32,7 @@ pub struct Settings {
     pub embedding_tensor: Option<String>,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
-    /// Format of the word2vec store: `auto`, `binary` or `text`.
+    /// Format of the word2vec store: `auto`, `binary`, `text`, `glove` or `fasttext`.
     pub word2vec_format: StoreFormatSetting,
     /// Load only the first N words of the store; 0 loads all.
     pub word2vec_limit: usize,
@@ -101,12 +101,16 @@ impl Default for Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreFormatSetting {
-    /// Detect binary or text from the content.
+    /// Detect the format from the content.
     Auto,
     /// word2vec C binary format.
     Binary,
     /// word2vec text format or fastText `.vec`.
     Text,
+    /// GloVe text without a header line.
+    Glove,
+    /// fastText binary model (`.bin`) with subwords.
+    FastText,
 }
 
 impl StoreFormatSetting {
@@ -116,6 +120,8 @@ impl StoreFormatSetting {
             StoreFormatSetting::Auto => None,
             StoreFormatSetting::Binary => Some(StoreFormat::Binary),
             StoreFormatSetting::Text => Some(StoreFormat::Text),
+            StoreFormatSetting::Glove => Some(StoreFormat::Glove),
+            StoreFormatSetting::FastText => Some(StoreFormat::FastText),
         }
     }
 }
@@ -123,13 +129,15 @@ impl StoreFormatSetting {
 impl FromStr for StoreFormatSetting {
     type Err = UnknownStoreFormat;
 
-    /// Reads `auto`, `binary` or `text`, the names the settings file uses.
+    /// Reads `auto`, `binary`, `text`, `glove` or `fasttext`, the names the settings file uses.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "auto" => Ok(StoreFormatSetting::Auto),
             _ => match name.parse::<StoreFormat>()? {
                 StoreFormat::Binary => Ok(StoreFormatSetting::Binary),
                 StoreFormat::Text => Ok(StoreFormatSetting::Text),
+                StoreFormat::Glove => Ok(StoreFormatSetting::Glove),
+                StoreFormat::FastText => Ok(StoreFormatSetting::FastText),
             },
         }
     }

@@ -11,9 +11,11 @@ use crate::config::{LogFormat, StoreFormatSetting};
 
 /// Names and help of the `--word2vec-format` values.
 const WORD2VEC_FORMATS: &[(&str, &str)] = &[
-    ("auto", "Detect binary or text from the content"),
+    ("auto", "Detect the format from the content"),
     ("binary", "word2vec C binary format"),
     ("text", "word2vec text format or fastText `.vec`"),
+    ("glove", "GloVe text: the text format without a header line"),
+    ("fasttext", "fastText binary model (`.bin`), with subwords"),
 ];
 
 /// Names and help of the `--log-format` values.

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::model::{EmbeddingModel, ModelKind, StaticEmbedding, StaticInfo};
 use crate::state::AppState;
 use crate::word2vec::WordVectors;
+use crate::word2vec::subwords::{NgramSettings, Subwords};
 
 #[derive(Serialize)]
 struct Status {
@@ -71,6 +72,9 @@ struct StoreInfo<'a> {
     format: Option<String>,
     words: usize,
     dimension: usize,
+    /// A subword (fastText) store's n-gram settings; `null` when words outside the vocabulary
+    /// have no vector.
+    subwords: Option<&'a NgramSettings>,
 }
 
 #[derive(Serialize)]
@@ -127,5 +131,6 @@ fn store_info(store: &WordVectors) -> StoreInfo<'_> {
         format: store.format().map(|format| format.to_string()),
         words: store.len(),
         dimension: store.dim(),
+        subwords: store.subwords().map(Subwords::settings),
     }
 }

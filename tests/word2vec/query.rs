@@ -45,7 +45,7 @@ fn options(topn: usize, restrict_vocab: &Value) -> SearchOptions {
 
 /// Same words in the same order as gensim, scores within 1e-5; two words may only trade places
 /// when their scores tie within that tolerance.
-fn assert_matches(ours: &[Neighbor<'_>], expected: &Value, what: &str) {
+pub fn assert_matches(ours: &[Neighbor<'_>], expected: &Value, what: &str) {
     let expected = expected.as_array().unwrap();
     assert_eq!(ours.len(), expected.len(), "{what}: result count");
     for (position, (got, want)) in ours.iter().zip(expected).enumerate() {
@@ -232,7 +232,7 @@ fn query_errors() {
         Err(QueryError::UnknownWord("x".into()))
     );
     assert_eq!(
-        store.unit_vector_of("nope"),
+        store.lookup("nope"),
         Err(QueryError::UnknownWord("nope".into()))
     );
 }
@@ -269,7 +269,7 @@ fn hand_checked_answers() {
     assert_eq!(found.iter().map(|n| n.word).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(store.similarity("a", "d").unwrap(), -1.0);
     assert_eq!(store.doesnt_match(&["a", "c", "b", "d"]).unwrap(), "d");
-    assert_eq!(store.unit_vector_of("b").unwrap(), &[0.0, 1.0]);
+    assert_eq!(*store.lookup("b").unwrap().unit, [0.0, 1.0]);
 }
 
 /// A random store: `rows` distinct words, `dim` values each in [-1, 1].

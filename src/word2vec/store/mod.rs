@@ -1,12 +1,15 @@
 //! word2vec vector stores on disk: the writer (byte-for-byte what gensim 4.4.0's
 //! `KeyedVectors.save_word2vec_format` writes) and the reader ([`WordVectors`], gensim's
-//! `KeyedVectors`), for the C tool's binary format, its text format and fastText `.vec` files.
+//! `KeyedVectors`), for the C tool's binary format, its text format, fastText `.vec` files,
+//! headerless GloVe text files, and fastText `.bin` models with their n-gram table.
 //!
 //! - `error`: [`StoreError`] and where in a file a problem is ([`Location`], [`Problem`]).
-//! - `read`: the parser of both formats; `write`: [`write_store`].
+//! - `read`: the parser of the text formats and detection; `fasttext`: the `.bin` reader;
+//!   `write`: [`write_store`].
 //! - `float_format`: numpy's spelling of f32 values, used by the text writer.
 
 mod error;
+mod fasttext;
 mod float_format;
 mod read;
 mod write;
@@ -14,12 +17,15 @@ mod write;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
-use std::fs;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
+use memmap2::Mmap;
 use rayon::prelude::*;
 
+use super::subwords::Subwords;
 use crate::vector::l2_normalize;
 
 pub use error::{Location, Problem, StoreError, UnknownStoreFormat};
@@ -37,6 +43,11 @@ pub enum StoreFormat {
     /// The C tool's text format, also fastText's `.vec`: a `count dim` header line, then one line per
     /// word with the word and `dim` decimal values separated by spaces.
     Text,
+    /// GloVe's text files: the text format without the header line (gensim's `no_header=True`).
+    Glove,
+    /// Facebook fastText's binary model (`.bin`): words and the n-gram table that gives any word
+    /// a vector.
+    FastText,
 }
 
 impl fmt::Display for StoreFormat {
@@ -44,6 +55,8 @@ impl fmt::Display for StoreFormat {
         f.write_str(match self {
             StoreFormat::Binary => "binary",
             StoreFormat::Text => "text",
+            StoreFormat::Glove => "glove",
+            StoreFormat::FastText => "fasttext",
         })
     }
 }
@@ -51,11 +64,13 @@ impl fmt::Display for StoreFormat {
 impl FromStr for StoreFormat {
     type Err = UnknownStoreFormat;
 
-    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`.
+    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`, `glove`, `fasttext`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "binary" => Ok(StoreFormat::Binary),
             "text" => Ok(StoreFormat::Text),
+            "glove" => Ok(StoreFormat::Glove),
+            "fasttext" => Ok(StoreFormat::FastText),
             _ => Err(UnknownStoreFormat(name.to_owned())),
         }
     }
@@ -74,7 +89,9 @@ pub struct LoadOptions {
 }
 
 /// A loaded word2vec store, gensim's `KeyedVectors`: words in file order, their vectors exactly as
-/// stored, and a contiguous matrix of the same vectors scaled to unit length for cosine search.
+/// stored (for a fastText model, composed with their n-grams as gensim does on load), a contiguous
+/// matrix of the same vectors scaled to unit length for cosine search, and a subword model's
+/// n-gram table.
 #[derive(Debug, Clone)]
 pub struct WordVectors {
     path: Option<PathBuf>,
@@ -84,6 +101,7 @@ pub struct WordVectors {
     index: HashMap<String, usize>,
     vectors: Vec<f32>,
     unit: Vec<f32>,
+    subwords: Option<Subwords>,
 }
 
 /// Stores at least this many rows are normalized on all cores.
@@ -92,12 +110,15 @@ const PARALLEL_NORMALIZE_ROWS: usize = 16_384;
 impl WordVectors {
     /// Reads a store file, detecting its format unless `options.format` says it.
     ///
-    /// Duplicate words keep their first vector (with a warning), as gensim does. The whole file
-    /// is read into memory first, so loading needs about its size in memory on top of the store.
+    /// Duplicate words keep their first vector (with a warning), as gensim does. The file is
+    /// memory-mapped; a fastText model keeps the map for its n-gram table, which is never copied.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self, StoreError> {
-        let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+        // SAFETY: the file is opened read-only and never written by embedserve; a store must not
+        // be modified while it is served (documented). Every read is bounds-checked by the parser.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| StoreError::io(path, e))?;
         let parsed =
-            parse_store(&bytes, options).map_err(|(location, problem)| StoreError::Malformed {
+            parse_store(&map, options).map_err(|(location, problem)| StoreError::Malformed {
                 path: path.to_path_buf(),
                 location,
                 problem,
@@ -105,6 +126,9 @@ impl WordVectors {
         let mut store = Self::assemble(parsed.words, parsed.vectors, parsed.dim);
         store.path = Some(path.to_path_buf());
         store.format = Some(parsed.format);
+        store.subwords = parsed
+            .subwords
+            .map(|(settings, start)| Subwords::new(settings, parsed.dim, Arc::new(map), start));
         Ok(store)
     }
 
@@ -144,6 +168,7 @@ impl WordVectors {
             index,
             vectors,
             unit,
+            subwords: None,
         }
     }
 
@@ -195,6 +220,12 @@ impl WordVectors {
     /// Format of the file the store was loaded from (`None` when built with [`Self::from_parts`]).
     pub fn format(&self) -> Option<StoreFormat> {
         self.format
+    }
+
+    /// The n-gram table of a subword (fastText) model, which gives words outside the vocabulary
+    /// a vector.
+    pub fn subwords(&self) -> Option<&Subwords> {
+        self.subwords.as_ref()
     }
 
     /// File the store was loaded from (`None` when built with [`Self::from_parts`]).

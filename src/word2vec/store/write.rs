@@ -22,7 +22,8 @@ fn check_word(index: usize, word: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes a store exactly as gensim 4.4.0's `save_word2vec_format(path, binary=...)` does.
+/// Writes a store exactly as gensim 4.4.0's `save_word2vec_format(path, binary=...)` does (GloVe:
+/// `binary=False, write_header=False`); a fastText model cannot be written.
 ///
 /// `words[i]` has the row `vectors[i*dim..(i+1)*dim]`. The file is written to a temporary file in
 /// the same directory, synced and renamed over `path`, so a failure never leaves a partial file.
@@ -34,6 +35,9 @@ pub fn write_store<S: AsRef<str>>(
     format: StoreFormat,
 ) -> Result<(), StoreError> {
     check_shape(words.len(), vectors.len(), dim)?;
+    if format == StoreFormat::FastText {
+        return Err(StoreError::Unwritable(format));
+    }
     for (index, word) in words.iter().enumerate() {
         check_word(index, word.as_ref())?;
     }
@@ -80,7 +84,10 @@ fn write_records<S: AsRef<str>>(
     format: StoreFormat,
 ) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    writeln!(out, "{} {}", words.len(), dim)?;
+    // GloVe is the text format without its header (gensim's `write_header=False`).
+    if format != StoreFormat::Glove {
+        writeln!(out, "{} {}", words.len(), dim)?;
+    }
     let mut line = String::new();
     for (word, row) in words.iter().zip(vectors.chunks_exact(dim)) {
         match format {
@@ -91,7 +98,8 @@ fn write_records<S: AsRef<str>>(
                     out.write_all(&value.to_le_bytes())?;
                 }
             }
-            StoreFormat::Text => {
+            // Text and GloVe (a fastText model was refused before writing).
+            _ => {
                 line.clear();
                 line.push_str(word.as_ref());
                 for &value in row {
