@@ -8,11 +8,18 @@ use std::time::{Duration, Instant};
 use crate::common::{ModelSpec, write_model_dir};
 
 fn embedserve() -> Command {
+    embedserve_serving(std::path::Path::new(""))
+}
+
+/// The binary with no settings file, serving the word2vec store `store` (empty: none).
+fn embedserve_serving(store: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_embedserve"));
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    command.args(["--config", "/dev/null", "--word2vec", ""]);
+    command
+        .args(["--config", "/dev/null", "--word2vec"])
+        .arg(store);
     command
 }
 
@@ -29,6 +36,24 @@ fn a_broken_model_directory_exits_non_zero_naming_the_file() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("config.json: not valid JSON"), "{stderr}");
+}
+
+#[test]
+fn a_truncated_fasttext_model_exits_non_zero_naming_the_file_and_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cut.bin");
+    let model = std::fs::read(crate::helpers::fasttext_fixture("toy-model.bin")).expect("fixture");
+    std::fs::write(&path, &model[..model.len() - 3]).expect("write");
+    let output = embedserve_serving(&path)
+        .args(["--listen", "127.0.0.1:0", "--model-dir", ""])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cut.bin: byte offset") && stderr.contains("the output matrix"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Inputs the `word2vec_store` fuzz target (fuzz/) crashed the reader with, and the cases they
 //! stand for: a header may claim any dimension, and the reader must answer with a typed error (or
 //! an empty store) instead of overflowing or allocating what the claim asks for. Saved inputs and
-//! seeds are read and checked as the target does (`fuzz/fuzz_targets/common/`).
+//! seeds are read and checked as the target does (`fuzz/fuzz_targets/common/`); so are the seeds
+//! of the `fasttext_bin` target.
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +88,18 @@ fn every_seed_keeps_the_fuzz_invariants() {
     for file in fuzz_inputs("seeds", "word2vec_store") {
         // `replay` holds the checks: a store that loads keeps every invariant, an error names the file.
         let _ = replay(dir.path(), &file);
+    }
+}
+
+#[test]
+fn every_fasttext_seed_keeps_the_fuzz_invariants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in fuzz_inputs("seeds", "fasttext_bin") {
+        let data = std::fs::read(&file).expect("a seed");
+        let (options, probe, model) = inputs::fasttext_input(&data).expect("a seed's layout");
+        let (path, result) = load_as(dir.path(), "model.bin", model, &options);
+        assert!(result.is_ok(), "{}: {result:?}", file.display());
+        invariants::check_fasttext_load(&path, &options, &result, &probe);
     }
 }
 
