@@ -165,19 +165,24 @@ async fn send(app: &TestApp, case: &Case) -> Reply {
     }
 }
 
+/// Sends `case`, expects its status and checks the reply against the documented response.
+async fn send_and_check(spec: &Value, app: &TestApp, case: &Case) {
+    let reply = send(app, case).await;
+    assert_eq!(
+        reply.status, case.status,
+        "{} {}: {}",
+        case.method, case.path, reply.body
+    );
+    check(spec, case.path, case.method, &reply);
+}
+
 #[tokio::test]
 async fn every_documented_operation_answers_as_documented() {
     let spec = spec();
     let app = spawn_app().await;
     let mut covered = BTreeSet::new();
     for case in cases() {
-        let reply = send(&app, &case).await;
-        assert_eq!(
-            reply.status, case.status,
-            "{} {}: {}",
-            case.method, case.path, reply.body
-        );
-        check(&spec, case.path, case.method, &reply);
+        send_and_check(&spec, &app, &case).await;
         covered.insert((case.path.to_owned(), case.method.to_owned()));
     }
     let documented: BTreeSet<(String, String)> = spec["paths"]
@@ -210,9 +215,7 @@ async fn a_fasttext_store_answers_as_documented() {
         get("/similarity", "?word1=colour&word2=colr", 200),
         get("/doesnt_match", "?words=police,goverment,firefighters", 200),
     ] {
-        let reply = send(&app, &case).await;
-        assert_eq!(reply.status, case.status, "{}: {}", case.path, reply.body);
-        check(&spec, case.path, case.method, &reply);
+        send_and_check(&spec, &app, &case).await;
     }
 }
 

@@ -5,6 +5,16 @@ use serde_json::{Value, json};
 use crate::common::shared_fixture;
 use crate::helpers::{PLANTED, fasttext_fixture, floats, spawn_app, spawn_app_configured};
 
+/// The words of a reference answer's `[word, score]` pairs.
+fn neighbour_words(result: &Value) -> Vec<&str> {
+    result
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|pair| pair[0].as_str().expect("word"))
+        .collect()
+}
+
 fn words(reply: &Value) -> Vec<String> {
     reply["data"]
         .as_array()
@@ -200,13 +210,7 @@ async fn gensim_reference_answers_over_http() {
             &json!({"positive": analogy["positive"], "negative": analogy["negative"], "topn": 5}),
         )
         .await;
-    let want: Vec<&str> = analogy["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|p| p[0].as_str().expect("w"))
-        .collect();
-    assert_eq!(words(&reply.body), want);
+    assert_eq!(words(&reply.body), neighbour_words(&analogy["result"]));
     let (word, vector) = reference["vector"]
         .as_object()
         .expect("vector")
@@ -261,13 +265,7 @@ async fn a_fasttext_store_answers_words_outside_its_vocabulary_on_every_route() 
     assert_eq!(case["positive"], json!(["goverment"]));
     let reply = app.get("/similar?word=goverment&topn=10").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let want: Vec<&str> = case["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|p| p[0].as_str().expect("w"))
-        .collect();
-    assert_eq!(words(&reply.body), want);
+    assert_eq!(words(&reply.body), neighbour_words(&case["result"]));
     let pair = &reference["similarity"][2];
     assert_eq!(pair[0], "colour");
     let reply = app.get("/similarity?word1=colour&word2=colr").await;

@@ -11,7 +11,7 @@ use embedserve::word2vec::store::{
 };
 use serde_json::Value;
 
-use crate::query::assert_matches;
+use crate::query::{assert_matches, strings};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +29,6 @@ fn floats(value: &Value) -> Vec<f32> {
         .unwrap()
         .iter()
         .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -324,6 +315,12 @@ fn glove_detection_errors_and_writing() {
     assert_eq!(
         malformed(b"word\n", &glove),
         (Location::Line(1), Problem::ZeroDim)
+    );
+    // The file is memory-mapped: a directory is an I/O error naming it, not a mapping failure.
+    let error = WordVectors::load(dir.path(), &LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::IsADirectory),
+        "{error}"
     );
     // The writer's GloVe output reads back the same.
     let out = dir.path().join("out.txt");

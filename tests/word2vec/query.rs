@@ -26,7 +26,7 @@ fn shared() -> Option<(Vec<PathBuf>, Value)> {
     Some((vec![bin, txt], reference))
 }
 
-fn strings(value: &Value) -> Vec<String> {
+pub fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .unwrap()

@@ -32,7 +32,7 @@ pub enum Problem {
     #[error("header {0:?} is not `count dim` (two non-negative integers)")]
     BadHeader(String),
     /// The header (or a headerless file's first line) declares vectors of dimension 0.
-    #[error("the header declares vectors of dimension 0")]
+    #[error("the vectors have dimension 0 (by the header, or by a headerless file's first line)")]
     ZeroDim,
     /// The file holds fewer words than its header declares.
     #[error("the header declares {declared} words but the file ends after {found}")]

@@ -106,16 +106,12 @@ pub(super) fn parse_fasttext(bytes: &[u8], options: &LoadOptions) -> Result<Pars
     let args = read_arguments(&mut cursor)?;
     let (words, nwords) = read_dictionary(&mut cursor, options)?;
     let input_rows = read_matrix_header(&mut cursor, "input matrix", args.dim)?;
-    let expected_rows = nwords + args.ngrams.buckets;
-    if input_rows != expected_rows {
-        return Err((
-            cursor.at(),
-            Problem::BadField {
-                field: "input matrix rows (words + buckets)",
-                value: input_rows as i64,
-            },
-        ));
-    }
+    require_equal(
+        cursor.at(),
+        "input matrix rows (must equal nwords + bucket)",
+        input_rows,
+        nwords + args.ngrams.buckets,
+    )?;
     let row_bytes = args.dim * 4;
     let word_rows = cursor.take(nwords.saturating_mul(row_bytes), "the input matrix")?;
     let table_start = cursor.pos;
@@ -200,15 +196,7 @@ fn read_dictionary(
             Problem::Unsupported(format!("a supervised model ({nlabels} labels)")),
         ));
     }
-    if size != nwords {
-        return Err((
-            size_at,
-            Problem::BadField {
-                field: "dictionary size (must equal nwords)",
-                value: size as i64,
-            },
-        ));
-    }
+    require_equal(size_at, "dictionary size (must equal nwords)", size, nwords)?;
     cursor.i64("ntokens")?;
     let prune_at = cursor.at();
     if cursor.i64("pruneidx_size")? > 0 {
@@ -286,14 +274,20 @@ fn read_matrix_header(
     let rows = cursor.size("matrix rows", true)?;
     let cols_at = cursor.at();
     let cols = cursor.size("matrix columns", true)?;
-    if cols != dim {
-        return Err((
-            cols_at,
-            Problem::BadField {
-                field: "matrix columns (must equal dim)",
-                value: cols as i64,
-            },
-        ));
-    }
+    require_equal(cols_at, "matrix columns (must equal dim)", cols, dim)?;
     Ok(rows)
+}
+
+/// A [`Problem::BadField`] at `at` unless `value` is `expected`.
+fn require_equal(
+    at: Location,
+    field: &'static str,
+    value: usize,
+    expected: usize,
+) -> Result<(), ParseError> {
+    if value == expected {
+        return Ok(());
+    }
+    let value = i64::try_from(value).unwrap_or(i64::MAX);
+    Err((at, Problem::BadField { field, value }))
 }

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -114,6 +115,9 @@ impl WordVectors {
     /// memory-mapped; a fastText model keeps the map for its n-gram table, which is never copied.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self, StoreError> {
         let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+        if file.metadata().is_ok_and(|meta| meta.is_dir()) {
+            return Err(StoreError::io(path, io::ErrorKind::IsADirectory.into()));
+        }
         // SAFETY: the file is opened read-only and never written by embedserve; a store must not
         // be modified while it is served (documented). Every read is bounds-checked by the parser.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| StoreError::io(path, e))?;
