@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use embedserve::word2vec::store::{Location, Problem, StoreError};
 use embedserve::word2vec::{LoadOptions, StoreFormat, WordVectors};
 
+use proptest::prelude::*;
+
 use crate::common::fuzz_inputs;
 
 #[path = "../../fuzz/fuzz_targets/common/inputs.rs"]
@@ -99,6 +101,31 @@ fn every_fasttext_seed_keeps_the_fuzz_invariants() {
         let (options, probe, model) = inputs::fasttext_input(&data).expect("a seed's layout");
         let (path, result) = load_as(dir.path(), "model.bin", model, &options);
         assert!(result.is_ok(), "{}: {result:?}", file.display());
+        invariants::check_fasttext_load(&path, &options, &result, &probe);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A real fastText model with one byte changed and cut short anywhere: loads or names the
+    /// problem, and a loaded one keeps the `fasttext_bin` invariants for any probe word.
+    #[test]
+    fn a_corrupted_fasttext_model_keeps_the_fuzz_invariants(
+        offset in 0usize..4096,
+        byte: u8,
+        keep in 0usize..8192,
+        probe in "\\PC{1,8}",
+    ) {
+        let seed = &fuzz_inputs("seeds", "fasttext_bin")[0];
+        let data = std::fs::read(seed).expect("a seed");
+        let (options, _, model) = inputs::fasttext_input(&data).expect("a seed's layout");
+        let mut model = model.to_vec();
+        let at = offset % model.len();
+        model[at] = byte;
+        model.truncate(keep);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, result) = load_as(dir.path(), "model.bin", &model, &options);
         invariants::check_fasttext_load(&path, &options, &result, &probe);
     }
 }
