@@ -105,6 +105,20 @@ def word2vec_seeds():
         w.encode() + b" " + v.astype("<f4").tobytes() for w, v in rows))
 
 
+def fasttext_seeds():
+    """Real fastText models (tests/fixtures/fasttext/), small enough for seeds, with probe words."""
+    models = FUZZ.parent / "tests" / "fixtures" / "fasttext"
+    toy = (models / "toy-model.bin").read_bytes()
+    # Flags byte (bit 0 lossy, bit 1 limit), limit byte, probe length, probe, file.
+    for name, flags, limit, probe in [
+        ("toy-in-vocabulary", 0, 0, "the"),
+        ("toy-misspelling-limit5", 2, 5, "teh"),
+        ("toy-cyrillic-lossy", 1, 0, "москва"),
+    ]:
+        word = probe.encode()
+        write("fasttext_bin", name, bytes([flags, limit, len(word)]) + word + toy)
+
+
 def http_seeds():
     vector = [float(x) for x in lee_rows(1, 50)[0][1]]
     seeds = {
@@ -162,5 +176,6 @@ if __name__ == "__main__":
     safetensors_seeds()
     config_seeds()
     word2vec_seeds()
+    fasttext_seeds()
     http_seeds()
     gensim_seeds()

@@ -34,7 +34,7 @@ pub struct Settings {
     pub load_mode: LoadMode,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
-    /// Format of the word2vec store: `auto`, `binary`, `text` or `gensim`.
+    /// Format of the word2vec store: `auto`, `binary`, `text`, `gensim`, `glove` or `fasttext`.
     pub word2vec_format: StoreFormatSetting,
     /// Load only the first N words of the store; 0 loads all.
     pub word2vec_limit: usize,
@@ -133,6 +133,10 @@ pub enum StoreFormatSetting {
     Text,
     /// gensim's native `save()` file (a pickle, `.npy` sidecars beside it).
     Gensim,
+    /// GloVe text without a header line.
+    Glove,
+    /// fastText binary model (`.bin`) with subwords.
+    FastText,
 }
 
 impl StoreFormatSetting {
@@ -143,6 +147,8 @@ impl StoreFormatSetting {
             StoreFormatSetting::Binary => Some(StoreFormat::Binary),
             StoreFormatSetting::Text => Some(StoreFormat::Text),
             StoreFormatSetting::Gensim => Some(StoreFormat::Gensim),
+            StoreFormatSetting::Glove => Some(StoreFormat::Glove),
+            StoreFormatSetting::FastText => Some(StoreFormat::FastText),
         }
     }
 }
@@ -150,7 +156,8 @@ impl StoreFormatSetting {
 impl FromStr for StoreFormatSetting {
     type Err = UnknownStoreFormat;
 
-    /// Reads `auto`, `binary`, `text` or `gensim`, the names the settings file uses.
+    /// Reads `auto`, `binary`, `text`, `gensim`, `glove` or `fasttext`, the names the settings
+    /// file uses.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "auto" => Ok(StoreFormatSetting::Auto),
@@ -158,6 +165,8 @@ impl FromStr for StoreFormatSetting {
                 StoreFormat::Binary => Ok(StoreFormatSetting::Binary),
                 StoreFormat::Text => Ok(StoreFormatSetting::Text),
                 StoreFormat::Gensim => Ok(StoreFormatSetting::Gensim),
+                StoreFormat::Glove => Ok(StoreFormatSetting::Glove),
+                StoreFormat::FastText => Ok(StoreFormatSetting::FastText),
             },
         }
     }

@@ -24,8 +24,9 @@
 //! - [`model`]: a model directory (a transformer's input-embedding layer, or a static-embedding
 //!   model of model2vec or sentence-transformers): configuration, tokenizer, the memory-mapped
 //!   matrix, and pooling with the reference library's arithmetic.
-//! - [`word2vec`]: stores (read, write), queries as gensim answers them, preprocessing, native
-//!   training and evaluation.
+//! - [`word2vec`]: stores (read, write; fastText models with their character n-grams, which give
+//!   any word a vector), queries as gensim answers them, preprocessing, native training and
+//!   evaluation.
 //! - [`vector`]: dot products and L2 normalization shared by both cores.
 //! - [`metrics`]: Prometheus metrics behind `GET /metrics`; [`demo`]: the bundled demo.
 //!

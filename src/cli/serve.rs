@@ -18,6 +18,8 @@ const WORD2VEC_FORMATS: &[(&str, &str)] = &[
         "gensim",
         "gensim's native `model.save()` / `KeyedVectors.save()` file",
     ),
+    ("glove", "GloVe text: the text format without a header line"),
+    ("fasttext", "fastText binary model (`.bin`), with subwords"),
 ];
 
 /// Names and help of the `--log-format` values.

@@ -19,6 +19,10 @@ const OUTPUT_FORMATS: &[(&str, &str)] = &[
         "text",
         "word2vec text (`save_word2vec_format(binary=False)`)",
     ),
+    (
+        "glove",
+        "GloVe text, no header (`save_word2vec_format(binary=False, write_header=False)`)",
+    ),
 ];
 
 /// Arguments of `embedserve train`, named like gensim's `Word2Vec` parameters, with its defaults.

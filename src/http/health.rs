@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::model::{EmbeddingModel, ModelKind, StaticEmbedding, StaticInfo};
 use crate::state::AppState;
 use crate::word2vec::WordVectors;
+use crate::word2vec::subwords::{NgramSettings, Subwords};
 
 #[derive(Serialize)]
 struct Status {
@@ -77,6 +78,9 @@ struct StoreInfo<'a> {
     format: Option<String>,
     words: usize,
     dimension: usize,
+    /// A subword (fastText) store's n-gram settings; `null` when words outside the vocabulary
+    /// have no vector.
+    subwords: Option<&'a NgramSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     gensim: Option<GensimInfo>,
 }
@@ -164,5 +168,6 @@ fn store_info(store: &WordVectors) -> StoreInfo<'_> {
             sg: params.sg,
             epochs: params.epochs,
         }),
+        subwords: store.subwords().map(Subwords::settings),
     }
 }

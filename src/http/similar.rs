@@ -99,27 +99,33 @@ fn scored<'a>((index, neighbor): (usize, &Neighbor<'a>)) -> ScoredWord<'a> {
     }
 }
 
-/// `GET /similarity?word1=machine&word2=learning`: the cosine of two words.
+/// `GET /similarity?word1=machine&word2=learning`: the cosine of two words. On the compute pool:
+/// a word outside a subword store's vocabulary reads its n-gram rows from the memory map.
 pub(super) async fn similarity(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBytes, AppError> {
     let mut params = QueryParams::parse(query.as_deref(), &["word1", "word2"])?;
     let (word1, word2) = (params.required("word1")?, params.required("word2")?);
-    let store = state.store()?;
-    let score = store.similarity(&word1, &word2)?;
-    respond(
-        store,
-        vec![WordPair {
-            index: 0,
-            word1: &word1,
-            word2: &word2,
-            score,
-        }],
-    )
+    state
+        .run_blocking(move |worker_state| {
+            let store = worker_state.store()?;
+            let score = store.similarity(&word1, &word2)?;
+            respond(
+                store,
+                vec![WordPair {
+                    index: 0,
+                    word1: &word1,
+                    word2: &word2,
+                    score,
+                }],
+            )
+        })
+        .await
 }
 
-/// `GET /vector?word=python&norm=false`: the stored vector (or its unit vector).
+/// `GET /vector?word=python&norm=false`: the stored vector (or its unit vector); in a subword
+/// store, a word outside the vocabulary gets the vector of its n-grams.
 pub(super) async fn vector(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -127,25 +133,22 @@ pub(super) async fn vector(
     let mut params = QueryParams::parse(query.as_deref(), &["word", "norm"])?;
     let word = params.required("word")?;
     let norm = params.flag("norm")?;
-    let store = state.store()?;
-    let index = store
-        .index_of(&word)
-        .ok_or_else(|| AppError::UnknownWord(word.clone()))?;
-    let embedding = if norm {
-        store.unit_vector(index)
-    } else {
-        store.vector(index)
-    };
-    let embedding = embedding.ok_or_else(|| AppError::UnknownWord(word.clone()))?;
-    respond(
-        store,
-        vec![WordVector {
-            index: 0,
-            word: &word,
-            norm,
-            embedding,
-        }],
-    )
+    state
+        .run_blocking(move |worker_state| {
+            let store = worker_state.store()?;
+            let found = store.lookup(&word)?;
+            respond(
+                store,
+                vec![WordVector {
+                    index: 0,
+                    word: &word,
+                    norm,
+                    in_vocabulary: found.index.is_some(),
+                    embedding: if norm { &found.unit } else { &found.vector },
+                }],
+            )
+        })
+        .await
 }
 
 /// `GET /doesnt_match?words=breakfast,cereal,dinner,lunch`: the word furthest from the mean.

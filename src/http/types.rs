@@ -345,6 +345,8 @@ pub(super) struct WordVector<'a> {
     pub word: &'a str,
     /// Whether the vector was scaled to unit length.
     pub norm: bool,
+    /// Whether the vocabulary holds the word; `false`: a subword store built it from n-grams.
+    pub in_vocabulary: bool,
     /// The vector.
     pub embedding: &'a [f32],
 }

@@ -3,14 +3,17 @@
 //!
 //! - [`store`]: the one reader and writer of the word2vec binary and text formats.
 //! - [`query`]: `most_similar`, `similarity`, `doesnt_match` with gensim's semantics.
+//! - [`lookup`]: a word's vector, stored or built from its character n-grams ([`subwords`]).
 //! - [`eval`]: gensim's analogy and word-pair evaluations (`embedserve eval`).
 //! - [`preprocess`]: gensim's `simple_preprocess`, character for character.
 //! - [`vocab`], [`train`]: native training (`embedserve train`).
 
 pub mod eval;
+pub mod lookup;
 pub mod preprocess;
 pub mod query;
 pub mod store;
+pub mod subwords;
 pub mod train;
 pub mod vocab;
 

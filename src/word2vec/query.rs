@@ -1,5 +1,6 @@
-//! Similarity queries on a [`WordVectors`] store with gensim 4.4.0 `KeyedVectors` semantics:
-//! `most_similar`, `similar_by_vector`, `similarity`, `doesnt_match`.
+//! Similarity queries on a [`WordVectors`] store with gensim 4.4.0 `KeyedVectors` semantics
+//! (`FastTextKeyedVectors` for a subword store): `most_similar`, `similar_by_vector`,
+//! `similarity`, `doesnt_match`.
 //!
 //! Scores are cosines against the store's unit-length matrix. The search is an exact top-k: one
 //! pass over the rows keeping a bounded heap, split across the current rayon pool for large stores.
@@ -11,6 +12,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::lookup::WordLookup;
 use super::store::WordVectors;
 use crate::vector::{DotTail, Separate, dot, l2_normalize};
 
@@ -94,7 +96,8 @@ const ROWS_PER_TASK: usize = 16_384;
 impl WordVectors {
     /// Words closest to the mean of the positive words' unit vectors minus the negative ones'
     /// (gensim `most_similar(positive, negative, topn, restrict_vocab)`); input words are never
-    /// returned. Results are sorted by score, best first, ties by row.
+    /// returned. In a subword store, a word outside the vocabulary takes its n-gram vector (see
+    /// [`WordVectors::lookup`]). Results are sorted by score, best first, ties by row.
     pub fn most_similar<P: AsRef<str>, N: AsRef<str>>(
         &self,
         positive: &[P],
@@ -109,10 +112,12 @@ impl WordVectors {
             .iter()
             .map(|w| (w.as_ref(), 1.0f32))
             .chain(negative.iter().map(|w| (w.as_ref(), -1.0f32)));
-        let rows = weighted
-            .map(|(word, weight)| self.require(word).map(|index| (index, weight)))
+        let looked_up = weighted
+            .map(|(word, weight)| self.lookup(word).map(|found| (found, weight)))
             .collect::<Result<Vec<_>, _>>()?;
-        self.most_similar_rows(&rows, options)
+        let mean = self.weighted_mean(looked_up.iter().map(|(found, w)| (&*found.unit, *w)));
+        let inputs: Vec<usize> = looked_up.iter().filter_map(|(f, _)| f.index).collect();
+        self.search(&mean, inputs, options)
     }
 
     /// [`Self::most_similar`] for rows known to exist, each with its weight (+1 positive, -1
@@ -122,11 +127,17 @@ impl WordVectors {
         rows: &[(usize, f32)],
         options: &SearchOptions,
     ) -> Result<Vec<Neighbor<'_>>, QueryError> {
+        let mean = self.weighted_mean(rows.iter().map(|&(i, w)| (self.unit_row(i), w)));
+        let inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
+        self.search(&mean, inputs, options)
+    }
+
+    /// The weighted mean of unit vectors scaled to unit length: the same operations, in the same
+    /// order and f32 precision, as gensim's `get_mean_vector`.
+    fn weighted_mean<'v>(&self, units: impl Iterator<Item = (&'v [f32], f32)>) -> Vec<f32> {
         let mut mean = vec![0.0f32; self.dim()];
         let mut total_weight = 0.0f32;
-        for &(index, weight) in rows {
-            // Same operations, same order, same f32 precision as gensim's get_mean_vector.
-            let unit = self.unit_row(index);
+        for (unit, weight) in units {
             mean.iter_mut()
                 .zip(unit)
                 .for_each(|(m, &u)| *m += weight * u);
@@ -134,12 +145,7 @@ impl WordVectors {
         }
         mean.iter_mut().for_each(|m| *m /= total_weight);
         l2_normalize(&mut mean);
-        // Sorted and deduplicated, so excluding a candidate is a binary search however many
-        // words the query has.
-        let mut inputs: Vec<usize> = rows.iter().map(|&(index, _)| index).collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        self.search(&mean, &inputs, options)
+        mean
     }
 
     /// Words closest to `vector` (gensim `similar_by_vector`); nothing is excluded.
@@ -160,31 +166,28 @@ impl WordVectors {
         }
         let mut query = vector.to_vec();
         l2_normalize(&mut query);
-        self.search(&query, &[], options)
+        self.search(&query, Vec::new(), options)
     }
 
-    /// Cosine similarity of two words (gensim `similarity`).
+    /// Cosine similarity of two words (gensim `similarity`); in a subword store either may be
+    /// outside the vocabulary.
     pub fn similarity(&self, first: &str, second: &str) -> Result<f32, QueryError> {
-        let a = self.require(first)?;
-        let b = self.require(second)?;
-        Ok(dot::<Separate>(
-            self.unit_row(a),
-            self.unit_row(b),
-            DotTail::Apart,
-        ))
+        let a = self.lookup(first)?;
+        let b = self.lookup(second)?;
+        Ok(dot::<Separate>(&a.unit, &b.unit, DotTail::Apart))
     }
 
     /// The word furthest from the mean of the given words (gensim `doesnt_match`): the unit
     /// vectors are averaged and re-normalized, and the word with the lowest cosine to that mean
     /// wins, a tie going to the smallest word as gensim's `sorted(..., reverse=True)[-1]` picks.
     /// Unknown words are ignored with a warning, as gensim does (one warning per call with their
-    /// count, not one per word, which a long query would turn into thousands of log lines);
-    /// repeated words count each time.
-    pub fn doesnt_match<W: AsRef<str>>(&self, words: &[W]) -> Result<&str, QueryError> {
+    /// count, not one per word, which a long query would turn into thousands of log lines; in a
+    /// subword store only words without any n-gram are unknown); repeated words count each time.
+    pub fn doesnt_match<'w, W: AsRef<str>>(&self, words: &'w [W]) -> Result<&'w str, QueryError> {
         let first = words.first().ok_or(QueryError::EmptyQuery)?;
-        let used: Vec<usize> = words
+        let used: Vec<(&str, WordLookup<'_>)> = words
             .iter()
-            .filter_map(|w| self.index_of(w.as_ref()))
+            .filter_map(|w| self.lookup(w.as_ref()).ok().map(|found| (w.as_ref(), found)))
             .collect();
         let ignored = words.len() - used.len();
         if ignored > 0 {
@@ -194,35 +197,19 @@ impl WordVectors {
             return Err(QueryError::UnknownWord(first.as_ref().to_owned()));
         }
         let mut mean = vec![0.0f32; self.dim()];
-        for &index in &used {
+        for (_, found) in &used {
             mean.iter_mut()
-                .zip(self.unit_row(index))
+                .zip(found.unit.iter())
                 .for_each(|(m, &u)| *m += u);
         }
         mean.iter_mut().for_each(|m| *m /= used.len() as f32);
         l2_normalize(&mut mean);
         let odd = used
             .iter()
-            .map(|&index| {
-                (
-                    dot::<Separate>(self.unit_row(index), &mean, DotTail::Apart),
-                    self.words()[index].as_str(),
-                )
-            })
+            .map(|(word, found)| (dot::<Separate>(&found.unit, &mean, DotTail::Apart), *word))
             .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)))
             .map(|(_, word)| word);
         odd.ok_or(QueryError::EmptyQuery)
-    }
-
-    /// Unit-length vector of a word (gensim `get_vector(word, norm=True)`).
-    pub fn unit_vector_of(&self, word: &str) -> Result<&[f32], QueryError> {
-        self.require(word).map(|index| self.unit_row(index))
-    }
-
-    /// Row of a word, or [`QueryError::UnknownWord`].
-    fn require(&self, word: &str) -> Result<usize, QueryError> {
-        self.index_of(word)
-            .ok_or_else(|| QueryError::UnknownWord(word.to_owned()))
     }
 
     /// Unit row of an index known to be valid.
@@ -231,14 +218,19 @@ impl WordVectors {
         &self.unit_matrix()[index * dim..(index + 1) * dim]
     }
 
-    /// Exact top-`topn` rows by cosine with the unit vector `query`, skipping `excluded` rows
-    /// (sorted ascending), in blocks of [`ROWS_PER_TASK`] rows, each checking the deadline first.
+    /// Exact top-`topn` rows by cosine with the unit vector `query`, skipping the `excluded` rows,
+    /// in blocks of [`ROWS_PER_TASK`] rows, each checking the deadline first.
     fn search(
         &self,
         query: &[f32],
-        excluded: &[usize],
+        mut excluded: Vec<usize>,
         options: &SearchOptions,
     ) -> Result<Vec<Neighbor<'_>>, QueryError> {
+        // Sorted and deduplicated, so excluding a candidate is a binary search however many
+        // words the query has.
+        excluded.sort_unstable();
+        excluded.dedup();
+        let excluded = excluded.as_slice();
         let dim = self.dim();
         let rows = match options.restrict_vocab {
             Some(limit) if limit > 0 => limit.min(self.len()),

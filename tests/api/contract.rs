@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, spawn_app, spawn_app_configured};
+use crate::helpers::{Reply, TestApp, fasttext_fixture, spawn_app, spawn_app_configured};
 
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
@@ -78,19 +78,22 @@ struct Case {
     status: u16,
 }
 
+fn get(path: &'static str, query: &'static str, status: u16) -> Case {
+    Case {
+        method: "get",
+        path,
+        query,
+        body: None,
+        status,
+    }
+}
+
 fn cases() -> Vec<Case> {
     let post = |path, body: Value, status| Case {
         method: "post",
         path,
         query: "",
         body: Some(body),
-        status,
-    };
-    let get = |path, query, status| Case {
-        method: "get",
-        path,
-        query,
-        body: None,
         status,
     };
     vec![
@@ -162,19 +165,24 @@ async fn send(app: &TestApp, case: &Case) -> Reply {
     }
 }
 
+/// Sends `case`, expects its status and checks the reply against the documented response.
+async fn send_and_check(spec: &Value, app: &TestApp, case: &Case) {
+    let reply = send(app, case).await;
+    assert_eq!(
+        reply.status, case.status,
+        "{} {}: {}",
+        case.method, case.path, reply.body
+    );
+    check(spec, case.path, case.method, &reply);
+}
+
 #[tokio::test]
 async fn every_documented_operation_answers_as_documented() {
     let spec = spec();
     let app = spawn_app().await;
     let mut covered = BTreeSet::new();
     for case in cases() {
-        let reply = send(&app, &case).await;
-        assert_eq!(
-            reply.status, case.status,
-            "{} {}: {}",
-            case.method, case.path, reply.body
-        );
-        check(&spec, case.path, case.method, &reply);
+        send_and_check(&spec, &app, &case).await;
         covered.insert((case.path.to_owned(), case.method.to_owned()));
     }
     let documented: BTreeSet<(String, String)> = spec["paths"]
@@ -192,6 +200,23 @@ async fn every_documented_operation_answers_as_documented() {
         covered, documented,
         "every documented operation is exercised"
     );
+}
+
+/// A fastText store: `/info` with its n-gram settings, and words outside the vocabulary.
+#[tokio::test]
+async fn a_fasttext_store_answers_as_documented() {
+    let spec = spec();
+    let app = spawn_app_configured(|s| s.word2vec = fasttext_fixture("lee-ft12.bin")).await;
+    for case in [
+        get("/info", "", 200),
+        get("/vector", "?word=goverment&norm=true", 200),
+        get("/vector", "?word=police", 200),
+        get("/similar", "?word=goverment&topn=3", 200),
+        get("/similarity", "?word1=colour&word2=colr", 200),
+        get("/doesnt_match", "?words=police,goverment,firefighters", 200),
+    ] {
+        send_and_check(&spec, &app, &case).await;
+    }
 }
 
 #[tokio::test]

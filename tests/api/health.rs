@@ -1,8 +1,8 @@
 //! Health endpoints and `GET /info`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{fasttext_fixture, spawn_app, spawn_app_configured};
 
 #[tokio::test]
 async fn live_ready_and_health_answer_once_loaded() {
@@ -36,4 +36,18 @@ async fn info_describes_model_and_limits() {
     assert_eq!(reply.body["word2vec"]["words"], 7);
     assert_eq!(reply.body["word2vec"]["dimension"], 4);
     assert_eq!(reply.body["word2vec"]["format"], "binary");
+    assert_eq!(reply.body["word2vec"]["subwords"], Value::Null);
+}
+
+#[tokio::test]
+async fn info_gives_a_fasttext_stores_ngram_settings() {
+    let app = spawn_app_configured(|s| s.word2vec = fasttext_fixture("lee-ft12.bin")).await;
+    let store = &app.get("/info").await.body["word2vec"];
+    assert_eq!(store["format"], "fasttext");
+    assert_eq!(store["words"], 1750);
+    assert_eq!(store["dimension"], 12);
+    assert_eq!(
+        store["subwords"],
+        json!({"min_n": 3, "max_n": 6, "buckets": 2000})
+    );
 }

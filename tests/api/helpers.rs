@@ -116,6 +116,13 @@ pub fn write_planted_store(path: &std::path::Path) {
     .expect("store written");
 }
 
+/// A committed fastText or GloVe fixture (`tests/fixtures/fasttext/`, see its generator).
+pub fn fasttext_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fasttext")
+        .join(name)
+}
+
 /// A JSON array of numbers as f32s (rows, vectors, float embeddings).
 pub fn floats(value: &Value) -> Vec<f32> {
     value

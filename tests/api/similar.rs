@@ -3,7 +3,17 @@
 use serde_json::{Value, json};
 
 use crate::common::shared_fixture;
-use crate::helpers::{PLANTED, floats, spawn_app, spawn_app_configured};
+use crate::helpers::{PLANTED, fasttext_fixture, floats, spawn_app, spawn_app_configured};
+
+/// The words of a reference answer's `[word, score]` pairs.
+fn neighbour_words(result: &Value) -> Vec<&str> {
+    result
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|pair| pair[0].as_str().expect("word"))
+        .collect()
+}
 
 fn words(reply: &Value) -> Vec<String> {
     reply["data"]
@@ -200,13 +210,7 @@ async fn gensim_reference_answers_over_http() {
             &json!({"positive": analogy["positive"], "negative": analogy["negative"], "topn": 5}),
         )
         .await;
-    let want: Vec<&str> = analogy["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|p| p[0].as_str().expect("w"))
-        .collect();
-    assert_eq!(words(&reply.body), want);
+    assert_eq!(words(&reply.body), neighbour_words(&analogy["result"]));
     let (word, vector) = reference["vector"]
         .as_object()
         .expect("vector")
@@ -240,4 +244,71 @@ async fn a_gensim_native_model_answers_as_gensim_over_http() {
             (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
         assert!(delta < 1e-5, "{got} vs {want}");
     }
+}
+
+/// gensim's answers on the committed fastText model (tests/fixtures/make_fasttext_reference.py).
+fn fasttext_reference() -> Value {
+    let path = fasttext_fixture("reference.json");
+    let all: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("reference")).expect("json");
+    all["models"][0].clone()
+}
+
+#[tokio::test]
+async fn a_fasttext_store_answers_words_outside_its_vocabulary_on_every_route() {
+    let app = spawn_app_configured(|s| s.word2vec = fasttext_fixture("lee-ft12.bin")).await;
+    let reference = fasttext_reference();
+    let probe = reference["vectors"]
+        .as_array()
+        .expect("vectors")
+        .iter()
+        .find(|v| v["word"] == "goverment")
+        .expect("probe");
+    let reply = app.get("/vector?word=goverment").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let item = &reply.body["data"][0];
+    assert_eq!(item["in_vocabulary"], false);
+    for (got, want) in floats(&item["embedding"])
+        .iter()
+        .zip(floats(&probe["vector"]))
+    {
+        assert!((got - want).abs() <= 1e-6, "{got} vs gensim {want}");
+    }
+    let unit = app.get("/vector?word=goverment&norm=true").await;
+    for (got, want) in floats(&unit.body["data"][0]["embedding"])
+        .iter()
+        .zip(floats(&probe["unit"]))
+    {
+        assert!((got - want).abs() <= 1e-6, "{got} vs gensim {want}");
+    }
+    assert_eq!(
+        app.get("/vector?word=police").await.body["data"][0]["in_vocabulary"],
+        true
+    );
+    let case = &reference["most_similar"][1];
+    assert_eq!(case["positive"], json!(["goverment"]));
+    let reply = app.get("/similar?word=goverment&topn=10").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(words(&reply.body), neighbour_words(&case["result"]));
+    let pair = &reference["similarity"][2];
+    assert_eq!(pair[0], "colour");
+    let reply = app.get("/similarity?word1=colour&word2=colr").await;
+    let delta = (reply.body["data"][0]["score"].as_f64().expect("score")
+        - pair[2].as_f64().expect("score"))
+    .abs();
+    assert!(delta < 1e-5, "{}", reply.body);
+    let odd = &reference["doesnt_match"][1];
+    let query = strings_joined(&odd["words"]);
+    let reply = app.get(&format!("/doesnt_match?words={query}")).await;
+    assert_eq!(reply.body["data"][0]["word"], odd["result"]);
+}
+
+fn strings_joined(list: &Value) -> String {
+    let words: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|w| w.as_str().expect("word"))
+        .collect();
+    words.join(",")
 }

@@ -73,6 +73,24 @@ fn a_hostile_or_incomplete_gensim_model_stops_startup_naming_the_file() {
 }
 
 #[test]
+fn a_truncated_fasttext_model_exits_non_zero_naming_the_file_and_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cut.bin");
+    let model = std::fs::read(crate::helpers::fasttext_fixture("toy-model.bin")).expect("fixture");
+    std::fs::write(&path, &model[..model.len() - 3]).expect("write");
+    let output = embedserve_serving(&path)
+        .args(["--listen", "127.0.0.1:0", "--model-dir", ""])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cut.bin: byte offset") && stderr.contains("the output matrix"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_settings_exit_non_zero() {
     let output = embedserve()
         .args(["--max-batch-size", "0"])

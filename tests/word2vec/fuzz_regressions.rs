@@ -1,12 +1,15 @@
 //! Inputs the `word2vec_store` fuzz target (fuzz/) crashed the reader with, and the cases they
 //! stand for: a header may claim any dimension, and the reader must answer with a typed error (or
 //! an empty store) instead of overflowing or allocating what the claim asks for. Saved inputs and
-//! seeds are read and checked as the target does (`fuzz/fuzz_targets/common/`).
+//! seeds are read and checked as the target does (`fuzz/fuzz_targets/common/`); so are the seeds
+//! of the `fasttext_bin` target.
 
 use std::path::{Path, PathBuf};
 
 use embedserve::word2vec::store::{Location, Problem, StoreError};
 use embedserve::word2vec::{LoadOptions, StoreFormat, WordVectors};
+
+use proptest::prelude::*;
 
 use crate::common::fuzz_inputs;
 
@@ -87,6 +90,43 @@ fn every_seed_keeps_the_fuzz_invariants() {
     for file in fuzz_inputs("seeds", "word2vec_store") {
         // `replay` holds the checks: a store that loads keeps every invariant, an error names the file.
         let _ = replay(dir.path(), &file);
+    }
+}
+
+#[test]
+fn every_fasttext_seed_keeps_the_fuzz_invariants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in fuzz_inputs("seeds", "fasttext_bin") {
+        let data = std::fs::read(&file).expect("a seed");
+        let (options, probe, model) = inputs::fasttext_input(&data).expect("a seed's layout");
+        let (path, result) = load_as(dir.path(), "model.bin", model, &options);
+        assert!(result.is_ok(), "{}: {result:?}", file.display());
+        invariants::check_fasttext_load(&path, &options, &result, &probe);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A real fastText model with one byte changed and cut short anywhere: loads or names the
+    /// problem, and a loaded one keeps the `fasttext_bin` invariants for any probe word.
+    #[test]
+    fn a_corrupted_fasttext_model_keeps_the_fuzz_invariants(
+        offset in 0usize..4096,
+        byte: u8,
+        keep in 0usize..8192,
+        probe in "\\PC{1,8}",
+    ) {
+        let seed = &fuzz_inputs("seeds", "fasttext_bin")[0];
+        let data = std::fs::read(seed).expect("a seed");
+        let (options, _, model) = inputs::fasttext_input(&data).expect("a seed's layout");
+        let mut model = model.to_vec();
+        let at = offset % model.len();
+        model[at] = byte;
+        model.truncate(keep);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, result) = load_as(dir.path(), "model.bin", &model, &options);
+        invariants::check_fasttext_load(&path, &options, &result, &probe);
     }
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 mod eval;
+mod fasttext;
 mod fuzz_regressions;
 mod gensim_native;
 mod preprocess;

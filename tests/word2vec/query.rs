@@ -29,7 +29,7 @@ fn shared() -> Option<(Vec<PathBuf>, Value)> {
     Some((vec![bin, txt], reference))
 }
 
-fn strings(value: &Value) -> Vec<String> {
+pub fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .unwrap()
@@ -251,7 +251,7 @@ fn query_errors() {
         Err(QueryError::UnknownWord("x".into()))
     );
     assert_eq!(
-        store.unit_vector_of("nope"),
+        store.lookup("nope"),
         Err(QueryError::UnknownWord("nope".into()))
     );
 }
@@ -288,7 +288,7 @@ fn hand_checked_answers() {
     assert_eq!(found.iter().map(|n| n.word).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(store.similarity("a", "d").unwrap(), -1.0);
     assert_eq!(store.doesnt_match(&["a", "c", "b", "d"]).unwrap(), "d");
-    assert_eq!(store.unit_vector_of("b").unwrap(), &[0.0, 1.0]);
+    assert_eq!(*store.lookup("b").unwrap().unit, [0.0, 1.0]);
 }
 
 /// Counts the events logged while it is the default subscriber.

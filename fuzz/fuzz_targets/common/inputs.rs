@@ -56,6 +56,22 @@ impl<'a> WeightsInput<'a> {
     }
 }
 
+/// A `fasttext_bin` input: byte 0 holds flags (bit 0: `lossy_utf8`; bit 1: `limit` is byte 1),
+/// byte 1 the limit, byte 2 the length `n` of a probe word, the next `n` bytes the word (decoded
+/// lossily), the rest the model file, read as fastText. `None` for inputs too short for that.
+pub fn fasttext_input(data: &[u8]) -> Option<(LoadOptions, String, &[u8])> {
+    let [flags, limit, probe_len, rest @ ..] = data else {
+        return None;
+    };
+    let (probe, file) = rest.split_at_checked(usize::from(*probe_len))?;
+    let options = LoadOptions {
+        format: Some(StoreFormat::FastText),
+        limit: (flags & 2 != 0).then_some(usize::from(*limit)),
+        lossy_utf8: flags & 1 != 0,
+    };
+    Some((options, String::from_utf8_lossy(probe).into_owned(), file))
+}
+
 /// A `word2vec_store` input: byte 0 holds flags (bits 0-1: format, 1 binary, 2 text, else
 /// detect; bit 2: `lossy_utf8`; bit 3: `limit` is byte 1), byte 1 the limit, the rest is the
 /// store file. `None` for inputs shorter than two bytes.

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use embedserve::model::{EmbeddingMatrix, LoadError, ModelConfig};
+use embedserve::word2vec::query::{QueryError, SearchOptions};
 use embedserve::word2vec::store::StoreError;
 use embedserve::word2vec::{LoadOptions, WordVectors};
 
@@ -128,4 +129,44 @@ pub fn check_answer(route: &str, status: u16, body: &[u8]) {
         serde_json::from_slice::<serde_json::Value>(body).is_ok(),
         "{route} answered {status} with a body that is not JSON"
     );
+}
+
+/// `fasttext_bin`: an accepted model keeps every store promise, and `probe` looks up as gensim's
+/// `get_vector` would: a vocabulary word gets its row, any other word a vector of the store's
+/// dimension from its n-grams or, when it has none (or the model no subwords), `UnknownWord`; a
+/// search from it answers alike and never returns more rows than asked.
+pub fn check_fasttext_load(
+    path: &Path,
+    options: &LoadOptions,
+    result: &Result<WordVectors, StoreError>,
+    probe: &str,
+) {
+    check_store_load(path, options, result);
+    let Ok(store) = result else {
+        return;
+    };
+    let has_ngrams = store
+        .subwords()
+        .is_some_and(|s| !s.settings().ngram_buckets(probe).is_empty());
+    let options = SearchOptions {
+        topn: 3,
+        ..SearchOptions::default()
+    };
+    let search = store.most_similar(&[probe], &[] as &[&str], &options);
+    match store.lookup(probe) {
+        Ok(found) => {
+            assert_eq!(found.index, store.index_of(probe));
+            assert!(found.index.is_some() || has_ngrams, "{probe:?}");
+            assert_eq!(
+                (found.vector.len(), found.unit.len()),
+                (store.dim(), store.dim())
+            );
+            assert!(search.expect("a word with a vector can be searched").len() <= 3);
+        }
+        Err(error) => {
+            assert_eq!(error, QueryError::UnknownWord(probe.to_owned()));
+            assert!(store.index_of(probe).is_none() && !has_ngrams, "{probe:?}");
+            assert_eq!(search, Err(error));
+        }
+    }
 }

@@ -39,8 +39,8 @@ pub enum Problem {
     /// A gensim native file (`save()`) that cannot be read.
     #[error(transparent)]
     Gensim(#[from] GensimProblem),
-    /// The header declares vectors of dimension 0.
-    #[error("the header declares vectors of dimension 0")]
+    /// The header (or a headerless file's first line) declares vectors of dimension 0.
+    #[error("the vectors have dimension 0 (by the header, or by a headerless file's first line)")]
     ZeroDim,
     /// The file holds fewer words than its header declares.
     #[error("the header declares {declared} words but the file ends after {found}")]
@@ -82,11 +82,44 @@ pub enum Problem {
     /// Data follows the last word the header declares.
     #[error("data follows the {0} words the header declares")]
     TrailingData(usize),
+    /// A headerless (GloVe) file holds nothing.
+    #[error("the file is empty")]
+    EmptyFile,
+    /// A fastText file (read as one by request) does not start with fastText's magic number.
+    #[error("magic number {0} is not fastText's 793712314 (not a fastText .bin file)")]
+    BadMagic(i32),
+    /// A fastText file uses a feature this reader does not support.
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    /// A fastText file ends inside a field or matrix.
+    #[error("the file ends inside {what}: {needed} bytes needed, {available} left")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Bytes it takes.
+        needed: u64,
+        /// Bytes left in the file.
+        available: u64,
+    },
+    /// A fastText header or dictionary field has an impossible value.
+    #[error("{field} is {value}")]
+    BadField {
+        /// The field, with the rule it breaks.
+        field: &'static str,
+        /// Its value.
+        value: i64,
+    },
+    /// A fastText dictionary holds the same word twice.
+    #[error("the dictionary holds {0:?} twice")]
+    DuplicateWord(String),
+    /// Bytes follow the end of a fastText model.
+    #[error("{0} bytes follow the output matrix, the end of a fastText model")]
+    TrailingBytes(usize),
 }
 
-/// A store format name other than `binary`, `text` or `gensim`.
+/// A store format name other than `binary`, `text`, `gensim`, `glove` or `fasttext`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown store format {0:?} (expected `binary`, `text` or `gensim`)")]
+#[error("unknown store format {0:?} (expected `binary`, `text`, `gensim`, `glove` or `fasttext`)")]
 pub struct UnknownStoreFormat(pub String);
 
 /// Errors reading or writing a word2vec store.
@@ -147,12 +180,13 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    /// [`write_store`](super::write_store) was asked for a format it does not write.
-    #[error("embedserve does not write the {0} format")]
-    UnwritableFormat(super::StoreFormat),
     /// A dimension of 0 was given.
     #[error("vector dimension must be at least 1")]
     ZeroDim,
+    /// The format can be read but not written (a fastText `.bin` or gensim `save()` file holds a
+    /// trained model).
+    #[error("cannot write a {0} store")]
+    Unwritable(super::StoreFormat),
 }
 
 impl StoreError {

@@ -1,16 +1,19 @@
 //! word2vec vector stores on disk: the writer (byte-for-byte what gensim 4.4.0's
 //! `KeyedVectors.save_word2vec_format` writes) and the reader ([`WordVectors`], gensim's
-//! `KeyedVectors`), for the C tool's binary format, its text format, fastText `.vec` files and
-//! gensim's native `save()` files.
+//! `KeyedVectors`), for the C tool's binary format, its text format, fastText `.vec` files,
+//! headerless GloVe text files, fastText `.bin` models with their n-gram table, and gensim's
+//! native `save()` files.
 //!
 //! - `error`: [`StoreError`] and where in a file a problem is ([`Location`], [`Problem`]).
-//! - `read`: the parser of both C formats; `write`: [`write_store`].
+//! - `read`: the parser of the text formats and detection; `fasttext`: the `.bin` reader;
+//!   `write`: [`write_store`].
 //! - `gensim_native`: gensim's `Word2Vec.save()` / `KeyedVectors.save()` files (a pickle read
 //!   without running anything, and `.npy` sidecars).
 //! - `sniff`: other formats named by their magic bytes, and short escaped quotes for messages.
 //! - `float_format`: numpy's spelling of f32 values, used by the text writer.
 
 mod error;
+mod fasttext;
 mod float_format;
 mod gensim_native;
 mod read;
@@ -20,12 +23,16 @@ mod write;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
-use std::fs;
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
+use memmap2::Mmap;
 use rayon::prelude::*;
 
+use super::subwords::Subwords;
 use crate::vector::l2_normalize;
 
 pub use error::{Location, Problem, StoreError, UnknownStoreFormat};
@@ -47,6 +54,11 @@ pub enum StoreFormat {
     /// gensim's native `Word2Vec.save()` / `KeyedVectors.save()` file: a pickle, with large
     /// arrays in `.npy` files beside it. Read only.
     Gensim,
+    /// GloVe's text files: the text format without the header line (gensim's `no_header=True`).
+    Glove,
+    /// Facebook fastText's binary model (`.bin`): words and the n-gram table that gives any word
+    /// a vector.
+    FastText,
 }
 
 impl fmt::Display for StoreFormat {
@@ -55,6 +67,8 @@ impl fmt::Display for StoreFormat {
             StoreFormat::Binary => "binary",
             StoreFormat::Text => "text",
             StoreFormat::Gensim => "gensim",
+            StoreFormat::Glove => "glove",
+            StoreFormat::FastText => "fasttext",
         })
     }
 }
@@ -62,12 +76,15 @@ impl fmt::Display for StoreFormat {
 impl FromStr for StoreFormat {
     type Err = UnknownStoreFormat;
 
-    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`, `gensim`.
+    /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`, `gensim`, `glove`,
+    /// `fasttext`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "binary" => Ok(StoreFormat::Binary),
             "text" => Ok(StoreFormat::Text),
             "gensim" => Ok(StoreFormat::Gensim),
+            "glove" => Ok(StoreFormat::Glove),
+            "fasttext" => Ok(StoreFormat::FastText),
             _ => Err(UnknownStoreFormat(name.to_owned())),
         }
     }
@@ -86,7 +103,9 @@ pub struct LoadOptions {
 }
 
 /// A loaded word2vec store, gensim's `KeyedVectors`: words in file order, their vectors exactly as
-/// stored, and a contiguous matrix of the same vectors scaled to unit length for cosine search.
+/// stored (for a fastText model, composed with their n-grams as gensim does on load), a contiguous
+/// matrix of the same vectors scaled to unit length for cosine search, and a subword model's
+/// n-gram table.
 #[derive(Debug, Clone)]
 pub struct WordVectors {
     path: Option<PathBuf>,
@@ -97,6 +116,7 @@ pub struct WordVectors {
     index: HashMap<String, usize>,
     vectors: Vec<f32>,
     unit: Vec<f32>,
+    subwords: Option<Subwords>,
 }
 
 /// Stores at least this many rows are normalized on all cores.
@@ -105,15 +125,21 @@ const PARALLEL_NORMALIZE_ROWS: usize = 16_384;
 impl WordVectors {
     /// Reads a store file, detecting its format unless `options.format` says it.
     ///
-    /// Duplicate words keep their first vector (with a warning), as gensim does. The whole file
-    /// is read into memory first, so loading needs about its size in memory on top of the store
-    /// (a gensim native file's `.npy` sidecar is memory-mapped instead).
+    /// Duplicate words keep their first vector (with a warning), as gensim does. The file is
+    /// memory-mapped; a fastText model keeps the map for its n-gram table, which is never copied,
+    /// and a gensim native file's `.npy` sidecar is memory-mapped too.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self, StoreError> {
-        let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+        if file.metadata().is_ok_and(|meta| meta.is_dir()) {
+            return Err(StoreError::io(path, io::ErrorKind::IsADirectory.into()));
+        }
+        // SAFETY: the file is opened read-only and never written by embedserve; a store must not
+        // be modified while it is served (documented). Every read is bounds-checked by the parser.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| StoreError::io(path, e))?;
         if options.format == Some(StoreFormat::Gensim)
-            || (options.format.is_none() && sniff::is_pickle(&bytes))
+            || (options.format.is_none() && sniff::is_pickle(&map))
         {
-            let native = gensim_native::read(path, &bytes, options.limit)?;
+            let native = gensim_native::read(path, &map, options.limit)?;
             // gensim_native refuses duplicate keys, so every word keeps its own row.
             let mut store = Self::assemble(native.words, native.vectors, native.dim);
             store.path = Some(path.to_path_buf());
@@ -122,7 +148,7 @@ impl WordVectors {
             return Ok(store);
         }
         let parsed =
-            parse_store(&bytes, options).map_err(|(location, problem)| StoreError::Malformed {
+            parse_store(&map, options).map_err(|(location, problem)| StoreError::Malformed {
                 path: path.to_path_buf(),
                 location,
                 problem,
@@ -130,6 +156,9 @@ impl WordVectors {
         let mut store = Self::assemble(parsed.words, parsed.vectors, parsed.dim);
         store.path = Some(path.to_path_buf());
         store.format = Some(parsed.format);
+        store.subwords = parsed
+            .subwords
+            .map(|(settings, start)| Subwords::new(settings, parsed.dim, Arc::new(map), start));
         Ok(store)
     }
 
@@ -170,6 +199,7 @@ impl WordVectors {
             index,
             vectors,
             unit,
+            subwords: None,
         }
     }
 
@@ -227,6 +257,12 @@ impl WordVectors {
     /// formats).
     pub fn gensim_params(&self) -> Option<&GensimParams> {
         self.gensim.as_ref()
+    }
+
+    /// The n-gram table of a subword (fastText) model, which gives words outside the vocabulary
+    /// a vector.
+    pub fn subwords(&self) -> Option<&Subwords> {
+        self.subwords.as_ref()
     }
 
     /// File the store was loaded from (`None` when built with [`Self::from_parts`]).

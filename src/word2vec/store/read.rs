@@ -1,5 +1,6 @@
 //! The store parser: the `count dim` header, format detection, and the binary and text bodies
-//! (the C tool's formats and fastText's `.vec`), with the location of any problem.
+//! (the C tool's formats, fastText's `.vec` and headerless GloVe text), with the location of any
+//! problem; fastText's `.bin` goes to `fasttext`.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,9 @@ use rayon::prelude::*;
 use super::error::{Location, Problem};
 use super::gensim_native::GensimProblem;
 use super::sniff::{looks_like, quote};
+use super::fasttext::{has_magic, parse_fasttext};
 use super::{LoadOptions, StoreFormat, claim_word};
+use crate::word2vec::subwords::NgramSettings;
 
 /// A parse failure before the file name is attached.
 pub(super) type ParseError = (Location, Problem);
@@ -23,10 +26,21 @@ pub(super) struct Parsed {
     pub(super) words: Vec<String>,
     /// Their rows, row-major.
     pub(super) vectors: Vec<f32>,
+    /// A subword model's n-gram settings and the byte offset of its n-gram table in the file.
+    pub(super) subwords: Option<(NgramSettings, usize)>,
 }
 
-/// Parses a whole store file.
+/// Parses a whole store file: fastText `.bin` when it starts with fastText's magic number, GloVe
+/// when the first line is a word that is not a number followed by numbers, else a `count dim`
+/// header and a binary or text body; `options.format` overrides the detection.
 pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed, ParseError> {
+    match options.format {
+        Some(StoreFormat::FastText) => return parse_fasttext(bytes, options),
+        Some(StoreFormat::Glove) => return parse_glove(bytes, options),
+        None if has_magic(bytes) => return parse_fasttext(bytes, options),
+        None if looks_headerless(bytes) => return parse_glove(bytes, options),
+        _ => {}
+    }
     let (declared, dim, body_start) = parse_header(bytes)?;
     let wanted = options.limit.map_or(declared, |limit| limit.min(declared));
     let body = &bytes[body_start..];
@@ -34,6 +48,7 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
     let reader = BodyReader {
         body,
         body_start,
+        first_line: 2,
         dim,
         declared,
         wanted,
@@ -41,15 +56,71 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
     };
     let (words, vectors) = match format {
         StoreFormat::Binary => reader.binary()?,
-        StoreFormat::Text => reader.text()?,
         // `WordVectors::load` reads gensim's pickles itself; this file has a `count dim` header.
         StoreFormat::Gensim => return Err((Location::Byte(0), GensimProblem::NotAPickle.into())),
+        // Text (GloVe and fastText files were parsed above).
+        _ => reader.text()?,
     };
     Ok(Parsed {
         format,
         dim,
         words,
         vectors,
+        subwords: None,
+    })
+}
+
+/// The first line of a file (without its newline).
+fn first_line(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == b'\n').next().unwrap_or_default()
+}
+
+/// True when the first line is a GloVe record: a word that does not read as a number (a
+/// `count dim` header starts with one) and at least one number after it.
+fn looks_headerless(bytes: &[u8]) -> bool {
+    let line = first_line(bytes).trim_ascii_end();
+    let mut fields = line.split(|&b| b == b' ');
+    let word_is_number = fields.next().is_some_and(|word| parse_number(word).is_ok());
+    let values = headerless_dim(line);
+    !word_is_number && values > 0 && parse_text_line(line, values, true).is_ok()
+}
+
+/// Values on a headerless file's first line: its whitespace-separated fields after the word.
+fn headerless_dim(line: &[u8]) -> usize {
+    line.split(u8::is_ascii_whitespace)
+        .filter(|field| !field.is_empty())
+        .count()
+        .saturating_sub(1)
+}
+
+/// Parses a GloVe file as gensim's `load_word2vec_format(..., no_header=True)` reads it: every
+/// line is a record, the dimension is the number of values on the first one.
+fn parse_glove(bytes: &[u8], options: &LoadOptions) -> Result<Parsed, ParseError> {
+    let body = bytes.trim_ascii_end();
+    if body.is_empty() {
+        return Err((Location::Line(1), Problem::EmptyFile));
+    }
+    let dim = headerless_dim(first_line(body).trim_ascii_end());
+    if dim == 0 {
+        return Err((Location::Line(1), Problem::ZeroDim));
+    }
+    let declared = body.split(|&b| b == b'\n').count();
+    let reader = BodyReader {
+        body,
+        body_start: 0,
+        first_line: 1,
+        dim,
+        declared,
+        wanted: options.limit.map_or(declared, |limit| limit.min(declared)),
+        lossy: options.lossy_utf8,
+    };
+    let (words, vectors) = reader.text()?;
+    Ok(Parsed {
+        format: StoreFormat::Glove,
+        dim,
+        words,
+        vectors,
+        subwords: None,
     })
 }
 
@@ -82,8 +153,7 @@ fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize), ParseError> {
 
 /// Text when the first record is a line holding a word and exactly `dim` numbers, else binary.
 fn detect_format(body: &[u8], dim: usize) -> StoreFormat {
-    let first_line = body.split(|&b| b == b'\n').next().unwrap_or_default();
-    match parse_text_line(first_line, dim, true) {
+    match parse_text_line(first_line(body), dim, true) {
         Ok(_) => StoreFormat::Text,
         Err(_) => StoreFormat::Binary,
     }
@@ -93,6 +163,8 @@ fn detect_format(body: &[u8], dim: usize) -> StoreFormat {
 struct BodyReader<'a> {
     body: &'a [u8],
     body_start: usize,
+    /// Line number of the first record: 2 after a header, 1 in a headerless file.
+    first_line: usize,
     dim: usize,
     declared: usize,
     wanted: usize,
@@ -162,10 +234,10 @@ impl BodyReader<'_> {
             pos = (pos + len + 1).min(self.body.len());
         }
         if lines.len() < self.wanted {
-            let last_line = lines.len() + 2;
+            let last_line = lines.len() + self.first_line;
             return Err((Location::Line(last_line), self.missing(lines.len())));
         }
-        // Line numbers: the header is line 1, the first record line 2.
+        // Line numbers count from the first record's.
         let blocks: Vec<Result<Vec<TextRecord>, ParseError>> = lines
             .par_chunks(TEXT_LINES_PER_TASK)
             .enumerate()
@@ -174,8 +246,10 @@ impl BodyReader<'_> {
                     .iter()
                     .enumerate()
                     .map(|(i, line)| {
-                        parse_text_line(line, self.dim, self.lossy)
-                            .map_err(|p| (Location::Line(block * TEXT_LINES_PER_TASK + i + 2), p))
+                        parse_text_line(line, self.dim, self.lossy).map_err(|p| {
+                            let line = block * TEXT_LINES_PER_TASK + i + self.first_line;
+                            (Location::Line(line), p)
+                        })
                     })
                     .collect()
             })
@@ -193,7 +267,7 @@ impl BodyReader<'_> {
                 }
             }
         }
-        let first_unread_line = lines.len() + 2;
+        let first_unread_line = lines.len() + self.first_line;
         self.check_trailing(pos, |_| Location::Line(first_unread_line))?;
         Ok((words, vectors))
     }
@@ -239,7 +313,7 @@ fn truncated(word: String, needed: usize, available: usize) -> Problem {
 }
 
 /// Decodes a word's bytes, strictly or replacing invalid UTF-8.
-fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> {
+pub(super) fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> {
     if bytes.is_empty() {
         return Err(Problem::EmptyWord);
     }

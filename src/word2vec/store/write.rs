@@ -22,7 +22,8 @@ fn check_word(index: usize, word: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes a store exactly as gensim 4.4.0's `save_word2vec_format(path, binary=...)` does.
+/// Writes a store exactly as gensim 4.4.0's `save_word2vec_format(path, binary=...)` does (GloVe:
+/// `binary=False, write_header=False`); a fastText model cannot be written.
 ///
 /// `words[i]` has the row `vectors[i*dim..(i+1)*dim]`. The file is written to a temporary file in
 /// the same directory, synced and renamed over `path`, so a failure never leaves a partial file.
@@ -33,17 +34,15 @@ pub fn write_store<S: AsRef<str>>(
     dim: usize,
     format: StoreFormat,
 ) -> Result<(), StoreError> {
-    let binary = match format {
-        StoreFormat::Binary => true,
-        StoreFormat::Text => false,
-        StoreFormat::Gensim => return Err(StoreError::UnwritableFormat(format)),
-    };
     check_shape(words.len(), vectors.len(), dim)?;
+    if matches!(format, StoreFormat::FastText | StoreFormat::Gensim) {
+        return Err(StoreError::Unwritable(format));
+    }
     for (index, word) in words.iter().enumerate() {
         check_word(index, word.as_ref())?;
     }
     let (tmp_path, file) = create_temp_beside(path)?;
-    let written = write_records(file, words, vectors, dim, binary)
+    let written = write_records(file, words, vectors, dim, format)
         .map_err(|e| StoreError::io(&tmp_path, e))
         .and_then(|()| fs::rename(&tmp_path, path).map_err(|e| StoreError::io(path, e)));
     if written.is_err() {
@@ -76,33 +75,40 @@ fn create_temp_beside(path: &Path) -> Result<(PathBuf, File), StoreError> {
     }
 }
 
-/// Writes header and records (binary or text) to `file`, then syncs it to disk.
+/// Writes header and records to `file`, then syncs it to disk.
 fn write_records<S: AsRef<str>>(
     file: File,
     words: &[S],
     vectors: &[f32],
     dim: usize,
-    binary: bool,
+    format: StoreFormat,
 ) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    writeln!(out, "{} {}", words.len(), dim)?;
+    // GloVe is the text format without its header (gensim's `write_header=False`).
+    if format != StoreFormat::Glove {
+        writeln!(out, "{} {}", words.len(), dim)?;
+    }
     let mut line = String::new();
     for (word, row) in words.iter().zip(vectors.chunks_exact(dim)) {
-        if binary {
-            out.write_all(word.as_ref().as_bytes())?;
-            out.write_all(b" ")?;
-            for value in row {
-                out.write_all(&value.to_le_bytes())?;
+        match format {
+            StoreFormat::Binary => {
+                out.write_all(word.as_ref().as_bytes())?;
+                out.write_all(b" ")?;
+                for value in row {
+                    out.write_all(&value.to_le_bytes())?;
+                }
             }
-        } else {
-            line.clear();
-            line.push_str(word.as_ref());
-            for &value in row {
-                line.push(' ');
-                push_numpy_f32(&mut line, value);
+            // Text and GloVe (fastText and gensim models were refused before writing).
+            _ => {
+                line.clear();
+                line.push_str(word.as_ref());
+                for &value in row {
+                    line.push(' ');
+                    push_numpy_f32(&mut line, value);
+                }
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
             }
-            line.push('\n');
-            out.write_all(line.as_bytes())?;
         }
     }
     out.into_inner()
