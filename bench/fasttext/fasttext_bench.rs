@@ -45,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         topn: 10,
         restrict_vocab: None,
         parallel: false,
+        deadline: None,
     };
     let similar = |word: &str| store.most_similar(&[word], &[] as &[&str], &options);
     // Untimed warm-up, like the Python side.
