@@ -91,7 +91,11 @@ fn check(reply: &Reply, expected: &Expected, model: &str, context: &str) {
     let got = client_vectors(&reply.body, expected, model, context);
     assert_eq!(got.len(), expected.embeddings.len(), "{context}: inputs");
     for (index, (vector, reference)) in got.iter().zip(&expected.embeddings).enumerate() {
-        assert_eq!(vector.len(), reference.len(), "{context} [{index}]: dimensions");
+        assert_eq!(
+            vector.len(),
+            reference.len(),
+            "{context} [{index}]: dimensions"
+        );
         let worst = vector
             .iter()
             .zip(reference)

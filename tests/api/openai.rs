@@ -74,7 +74,8 @@ async fn openai_embeddings_float_base64_and_dimensions() {
 #[tokio::test]
 async fn openai_token_ids_are_refused_unless_enabled() {
     // The body LangChain's OpenAIEmbeddings sends for embed_documents(["dog"]) by default.
-    let langchain = json!({"input": [[12]], "model": "text-embedding-ada-002", "encoding_format": "base64"});
+    let langchain =
+        json!({"input": [[12]], "model": "text-embedding-ada-002", "encoding_format": "base64"});
     let app = spawn_app().await;
     let reply = app.post("/v1/embeddings", &langchain).await;
     assert_eq!(
@@ -82,7 +83,11 @@ async fn openai_token_ids_are_refused_unless_enabled() {
         Some("input")
     );
     let message = reply.body["error"]["message"].as_str().unwrap_or("");
-    for hint in ["check_embedding_ctx_length=False", "openai_token_ids", "input_ids"] {
+    for hint in [
+        "check_embedding_ctx_length=False",
+        "openai_token_ids",
+        "input_ids",
+    ] {
         assert!(message.contains(hint), "{hint} missing from {message}");
     }
     let text = app.post("/v1/embeddings", &json!({"input": "dog"})).await;

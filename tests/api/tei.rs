@@ -10,7 +10,7 @@ use crate::openai::unit_mean;
 
 /// The test model's mean of the rows of `ids`, not normalised.
 fn mean(ids: &[usize]) -> Vec<f32> {
-    let mut sum = vec![0.0f64; 8];
+    let mut sum = [0.0f64; 8];
     for &id in ids {
         for (c, value) in sum.iter_mut().enumerate() {
             *value += f64::from(crate::common::stored(
@@ -44,11 +44,7 @@ async fn every_tei_route_answers_a_nested_array_of_unit_means() {
     for path in ["/", "/tei/", "/tei/embed"] {
         let reply = app.post(path, &json!({"inputs": "hello world"})).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-        assert_eq!(
-            reply.header("content-type"),
-            "application/json",
-            "{path}"
-        );
+        assert_eq!(reply.header("content-type"), "application/json", "{path}");
         assert_eq!(vectors(&reply.body), vec![unit_mean(&[3, 4], 8)], "{path}");
         assert_eq!(vectors(&reply.body)[0], same_as_openai, "{path}");
         let batch = app
@@ -115,7 +111,9 @@ async fn tei_truncation_keeps_the_end_truncation_direction_names() {
             "{direction}"
         );
     }
-    let default = app.post("/", &json!({"inputs": long, "truncate": true})).await;
+    let default = app
+        .post("/", &json!({"inputs": long, "truncate": true}))
+        .await;
     assert_eq!(vectors(&default.body), vec![unit_mean(&[3, 4], 8)]);
 }
 
@@ -123,7 +121,10 @@ async fn tei_truncation_keeps_the_end_truncation_direction_names() {
 async fn tei_errors_are_json_with_the_field() {
     let app = spawn_app().await;
     for (body, param) in [
-        (json!({"inputs": "dog", "prompt_name": "query"}), "prompt_name"),
+        (
+            json!({"inputs": "dog", "prompt_name": "query"}),
+            "prompt_name",
+        ),
         (json!({"inputs": "dog", "dimensions": 9}), "dimensions"),
         (json!({"inputs": "dog", "dimensions": 0}), "dimensions"),
         (json!({"inputs": []}), "inputs"),
