@@ -19,12 +19,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# The client packages, pinned. huggingface_hub is pinned to the newest release that
-# langchain-huggingface 1.2.3 accepts (it requires huggingface-hub < 2).
+# The client packages, pinned. langchain-huggingface 1.2.2 and later refuse a URL as `model`
+# ("must be a HuggingFace repo ID"), so HuggingFaceEndpointEmbeddings cannot reach any TEI server:
+# 1.2.1 is the newest that can. huggingface_hub is the newest it accepts (< 2).
 PYPI_PACKAGES=(
   "huggingface_hub==1.33.0"
   "langchain-openai==1.7.4"
-  "langchain-huggingface==1.2.3"
+  "langchain-huggingface==1.2.1"
   "llama-index-embeddings-openai-like==0.4.0"
   "llama-index-embeddings-text-embeddings-inference==0.6.0"
   "haystack-ai==3.4.1"

@@ -53,7 +53,7 @@ pub fn app(state: AppState) -> Router {
     // an admission permit until its response is written.
     let work = Router::new()
         .route("/", post(tei::embed))
-        .route("/tei/", post(tei::embed))
+        .route("/tei", post(tei::embed))
         .route("/tei/embed", post(tei::embed))
         .route("/tokenize", post(tokenize::tokenize))
         .route("/embed", post(embed::embed))

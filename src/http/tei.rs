@@ -4,7 +4,7 @@
 //! `TextEmbeddingsInference`).
 //!
 //! TEI's `POST /embed` is served at `POST /` (where TEI clients post when given the server's URL)
-//! and under the `/tei` prefix, `POST /tei/` and `POST /tei/embed`, so `http://host:8080/tei` is a
+//! and under the `/tei` prefix, `POST /tei` and `POST /tei/embed`, so `http://host:8080/tei` is a
 //! TEI base URL for every client, including those that post to `{base}/embed`. The answer is
 //! TEI's bare nested array, one vector per input (also for a single string); errors keep the
 //! service's JSON body, with TEI's statuses where they exist (413, 422, 429; a model-less server
@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::input::{self, InputError, InputOptions, Inputs, Limits};
 use crate::state::AppState;
 
-/// Handler of TEI's `POST /embed` at `POST /`, `POST /tei/` and `POST /tei/embed`.
+/// Handler of TEI's `POST /embed` at `POST /`, `POST /tei` and `POST /tei/embed`.
 pub(super) async fn embed(
     State(state): State<AppState>,
     Json(request): Json<TeiEmbedRequest>,

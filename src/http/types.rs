@@ -281,7 +281,7 @@ pub(super) struct ModelObject<'a> {
     pub owned_by: &'static str,
 }
 
-/// Body of TEI's `POST /embed` (served at `POST /`, `/tei/` and `/tei/embed`), with TEI's
+/// Body of TEI's `POST /embed` (served at `POST /`, `/tei` and `/tei/embed`), with TEI's
 /// fields and defaults. As in TEI, unknown fields are ignored and the optional ones may be `null`.
 #[derive(Debug, Deserialize)]
 pub(super) struct TeiEmbedRequest {

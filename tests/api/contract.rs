@@ -145,7 +145,7 @@ fn cases() -> Vec<Case> {
         post("/", json!({"inputs": "hello world"}), 200),
         post("/", json!({"inputs": "hello", "prompt_name": "query"}), 422),
         post(
-            "/tei/",
+            "/tei",
             json!({"inputs": ["hello", "dog"], "normalize": false, "dimensions": 4}),
             200,
         ),

@@ -1,4 +1,4 @@
-//! TEI-compatible embeddings (`src/http/tei.rs`): `POST /`, `POST /tei/` and `POST /tei/embed`
+//! TEI-compatible embeddings (`src/http/tei.rs`): `POST /`, `POST /tei` and `POST /tei/embed`
 //! answer TEI's bare nested array with TEI's defaults (normalized), `normalize`, `dimensions`,
 //! `truncate` with `truncation_direction`, `prompt_name` refused, and errors in the service's
 //! JSON body.
@@ -41,7 +41,7 @@ async fn every_tei_route_answers_a_nested_array_of_unit_means() {
         )
         .await;
     let same_as_openai = floats(&openai.body["data"][0]["embedding"]);
-    for path in ["/", "/tei/", "/tei/embed"] {
+    for path in ["/", "/tei", "/tei/embed"] {
         let reply = app.post(path, &json!({"inputs": "hello world"})).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
         assert_eq!(reply.header("content-type"), "application/json", "{path}");
@@ -147,7 +147,7 @@ async fn tei_errors_are_json_with_the_field() {
         assert_eq!(reply.status, 422, "{body}: {}", reply.body);
         assert_eq!(reply.body["error"]["type"], "validation_error", "{body}");
     }
-    let malformed = app.post_raw("/tei/", "application/json", "{").await;
+    let malformed = app.post_raw("/tei", "application/json", "{").await;
     assert_eq!(malformed.status, 400, "{}", malformed.body);
     let too_many = spawn_app_configured(|settings| settings.max_batch_size = 1).await;
     let reply = too_many.post("/", &json!({"inputs": ["a", "b"]})).await;
