@@ -14,10 +14,7 @@ use serde_json::Value;
 
 use crate::common::shared_fixture;
 use crate::helpers::{Reply, floats, spawn_app_configured};
-use crate::openai::{RecordedRequest, decode, read_recordings, replay};
-
-/// Widest difference tolerated from numpy's vectors (only the order of the sums may differ).
-const TOLERANCE: f32 = 1e-6;
+use crate::openai::{RecordedRequest, assert_close_to_numpy, decode, read_recordings, replay};
 
 /// One case of `scripts/clients_check.py`: a client call and the requests it made.
 #[derive(Debug, Deserialize)]
@@ -90,21 +87,8 @@ fn check(reply: &Reply, expected: &Expected, model: &str, context: &str) {
     assert_eq!(reply.status, expected.status, "{context}: {}", reply.body);
     let got = client_vectors(&reply.body, expected, model, context);
     assert_eq!(got.len(), expected.embeddings.len(), "{context}: inputs");
-    for (index, (vector, reference)) in got.iter().zip(&expected.embeddings).enumerate() {
-        assert_eq!(
-            vector.len(),
-            reference.len(),
-            "{context} [{index}]: dimensions"
-        );
-        let worst = vector
-            .iter()
-            .zip(reference)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            worst <= TOLERANCE,
-            "{context} [{index}]: differs from numpy by {worst}"
-        );
+    for (index, (vector, numpy)) in got.iter().zip(&expected.embeddings).enumerate() {
+        assert_close_to_numpy(vector, numpy, &format!("{context} [{index}]"));
     }
 }
 

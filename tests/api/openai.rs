@@ -203,6 +203,20 @@ pub async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
     app.send(builder).await
 }
 
+/// Checks that `got` has numpy's width and differs from it by at most [`TOLERANCE`].
+pub fn assert_close_to_numpy(got: &[f32], numpy: &[f32], context: &str) {
+    assert_eq!(got.len(), numpy.len(), "{context}: dimensions");
+    let worst = got
+        .iter()
+        .zip(numpy)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= TOLERANCE,
+        "{context}: differs from numpy by {worst}"
+    );
+}
+
 /// An embedding as the SDK hands it to the user: base64 strings become little-endian f32s.
 pub fn decode(embedding: &Value, format: &str, context: &str) -> Vec<f32> {
     if format == "base64" {
@@ -240,16 +254,7 @@ fn check_reply(name: &str, recording: &Recording, reply: &Reply) {
         assert_eq!(item["object"], "embedding", "{context}");
         assert_eq!(item["index"], index, "{context}");
         let got = decode(&item["embedding"], &recording.expected.decode, &context);
-        assert_eq!(got.len(), expected.len(), "{context}: dimensions");
-        let worst = got
-            .iter()
-            .zip(expected)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            worst <= TOLERANCE,
-            "{context}: differs from numpy by {worst}"
-        );
+        assert_close_to_numpy(&got, expected, &context);
         let norm = got
             .iter()
             .map(|v| f64::from(*v).powi(2))
