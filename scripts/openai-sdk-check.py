@@ -22,30 +22,20 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.client
-import http.server
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import openai
-from tokenizers import Tokenizer
+
+from embedcheck import HOP_HEADERS, Failure, RecordingProxy, Reference, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT.parent / "shared" / "fixtures" / "all-minilm-l6-v2-bf16"
 # Widest difference tolerated between the server's vectors and the numpy reference (both
 # normalise in f64 from the same f32 mean; only summation order may differ).
 TOLERANCE = 1e-6
-# Headers that only concern one hop (not what the SDK asks of the API).
-HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
 
 # name -> keyword arguments of client.embeddings.create (besides model).
 CASES = {
@@ -63,144 +53,6 @@ CASES = {
                          "encoding_format": "float"},
     "dimensions-default": {"input": ["machine learning", "Hello world!"], "dimensions": 64},
 }
-
-
-class Failure(Exception):
-    """A check did not hold."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The reference: safetensors read with numpy, ids from Hugging Face tokenizers.
-
-
-class Reference:
-    """Mean-pooled, L2-normalised rows of the model's embedding matrix, computed with numpy."""
-
-    def __init__(self, model_dir: Path, tensor: str = "embeddings.word_embeddings.weight"):
-        self.matrix = read_bf16_tensor(model_dir / "model.safetensors", tensor)
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        # tokenizer.json may store truncation and padding for training; the server serves whole inputs.
-        self.tokenizer.no_truncation()
-        self.tokenizer.no_padding()
-
-    def ids(self, text: str) -> list[int]:
-        """Token ids as the server's /v1/embeddings takes them (no special tokens)."""
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
-
-    def vector(self, text: str, dimensions: int | None) -> np.ndarray:
-        """The mean of the token rows (f64 accumulation), cut to `dimensions`, unit length."""
-        rows = self.matrix[self.ids(text)].astype(np.float64)
-        mean = (rows.sum(axis=0) / len(rows)).astype(np.float32)[:dimensions]
-        norm = np.sqrt(np.sum(mean.astype(np.float64) ** 2))
-        return (mean.astype(np.float64) / norm).astype(np.float32)
-
-
-def read_bf16_tensor(path: Path, name: str) -> np.ndarray:
-    """Reads one bf16 tensor of a safetensors file as float32 (bf16 is the top half of an f32)."""
-    with open(path, "rb") as file:
-        header_len = int.from_bytes(file.read(8), "little")
-        header = json.loads(file.read(header_len))
-    entry = header[name]
-    if entry["dtype"] != "BF16":
-        raise Failure(f"{path}: tensor {name} is {entry['dtype']}, expected BF16")
-    start, end = entry["data_offsets"]
-    raw = np.memmap(path, dtype="<u2", mode="r", offset=8 + header_len + start, shape=((end - start) // 2,))
-    return (raw.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
-
-
-# ---------------------------------------------------------------------------------------------
-# A recording reverse proxy on loopback.
-
-
-class RecordingProxy:
-    """Forwards every request to `upstream` and keeps what the client sent."""
-
-    def __init__(self, upstream: str):
-        self.upstream = upstream.removeprefix("http://")
-        self.requests: list[dict] = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep the check's output readable
-                pass
-
-            def do_POST(self):
-                self.forward()
-
-            def do_GET(self):
-                self.forward()
-
-            def forward(self):
-                length = int(self.headers.get("content-length", 0))
-                body = self.rfile.read(length)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                proxy.requests.append({"method": self.command, "path": self.path,
-                                       "headers": headers, "body": body})
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=30)
-                forwarded = {k: v for k, v in headers.items() if k not in HOP_HEADERS}
-                conn.request(self.command, self.path, body=body, headers=forwarded)
-                reply = conn.getresponse()
-                data = reply.read()
-                self.send_response(reply.status)
-                for key, value in reply.getheaders():
-                    if key.lower() not in HOP_HEADERS:
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-# ---------------------------------------------------------------------------------------------
-# The server under test.
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Starts the release binary on a free port and waits (at most 60 s) until it is ready."""
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    binary = Path(os.environ.get("EMBEDSERVE_BIN", target / "release" / "embedserve"))
-    if not binary.exists():
-        raise Failure(f"{binary} does not exist: run `cargo build --release` or set EMBEDSERVE_BIN")
-    base = f"http://127.0.0.1:{free_port()}"
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [str(binary), "--config", "/dev/null", "--listen", base.removeprefix("http://"),
-         "--model-dir", str(model_dir), "--word2vec", "", "--log-level", "warn"],
-        stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise Failure(f"the server exited: {log.read().decode(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base}/health/ready", timeout=2) as reply:
-                if reply.status == 200:
-                    return process, base
-        except OSError:
-            pass
-        time.sleep(0.1)
-    process.terminate()
-    raise Failure("the server did not become ready within 60 s")
 
 
 # ---------------------------------------------------------------------------------------------

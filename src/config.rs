@@ -78,6 +78,9 @@ pub struct Settings {
     pub auth_protects_health: bool,
     /// Origins allowed by CORS; empty disables CORS, `["*"]` allows any.
     pub cors_origins: Vec<String>,
+    /// Whether `/v1/embeddings` accepts token ids as `input`; off, since OpenAI clients send
+    /// ids of OpenAI's tokenizer, not the model's.
+    pub openai_token_ids: bool,
     /// Log line format: `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax, e.g. `info` or `embedserve=debug`.
@@ -115,6 +118,7 @@ impl Default for Settings {
             api_keys: Vec::new(),
             auth_protects_health: false,
             cors_origins: Vec::new(),
+            openai_token_ids: false,
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
         }

@@ -1,13 +1,15 @@
 //! From prepared token ids to the vectors a request asks for: the token rows, or one pooled
 //! vector, cut to the requested width and L2-normalized when asked.
 //!
-//! `/embed` and `/v1/embeddings` both compute here, so normalization and pooling are written once.
+//! `/embed`, `/v1/embeddings` and TEI's `/embed` all compute here, so normalization and pooling are written once.
 //! A static-embedding model (model2vec, sentence-transformers `StaticEmbedding`) pools with its
 //! library's exact arithmetic ([`EmbeddingModel::sentence_vector_with`]) and normalizes when its
 //! configuration says so; a transformer's embedding layer pools in f64 (see [`pool`]).
 
 use ndarray::{Array1, Array2, s};
 
+use crate::encoding::EncodingFormat;
+use crate::input::{self, InputError, InputOptions, Inputs, Limits};
 use crate::model::EmbeddingModel;
 use crate::model::pooling::{Pooling, pool};
 use crate::vector::l2_normalize;
@@ -56,6 +58,43 @@ pub fn pooled_vector(
         return vector;
     }
     prefix(vector, dimensions, normalize)
+}
+
+/// One sentence vector per input, as the sentence-embedding routes (`/v1/embeddings`, TEI's
+/// `/embed`) answer: the inputs prepared under `limits`, each the mean of its token rows (a static
+/// model's own sentence embedding) cut to `dimensions` and normalized when `normalize` is set.
+#[derive(Debug)]
+pub struct SentenceEmbeddings {
+    /// One vector per input, in order.
+    pub vectors: Vec<Array1<f32>>,
+    /// Tokens in all inputs.
+    pub tokens: usize,
+}
+
+impl SentenceEmbeddings {
+    /// Prepares `inputs` for `model` and pools each; the error names the offending input. The
+    /// response's size in `encoding` is checked against `max_response_bytes` before pooling.
+    pub fn of(
+        model: &EmbeddingModel,
+        inputs: Inputs,
+        limits: Limits,
+        options: InputOptions,
+        dimensions: usize,
+        normalize: bool,
+        encoding: EncodingFormat,
+    ) -> Result<Self, InputError> {
+        let prepared = input::prepare(model, inputs, limits, options)?;
+        input::require_tokens(model, Pooling::Mean, &prepared, options.field)?;
+        let values = prepared.len().saturating_mul(dimensions);
+        input::check_response_size(encoding.max_bytes(values), limits, options.field)?;
+        Ok(Self {
+            tokens: prepared.iter().map(|input| input.ids.len()).sum(),
+            vectors: prepared
+                .iter()
+                .map(|input| pooled_vector(model, &input.ids, Pooling::Mean, dimensions, normalize))
+                .collect(),
+        })
+    }
 }
 
 /// The first `dimensions` values of `vector`, scaled to unit length when `normalize` is set.

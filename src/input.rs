@@ -6,6 +6,8 @@
 //! the model can gather, or an [`InputError`] naming the offending field (`inputs[2]`,
 //! `input_ids[0][5]`), which the HTTP layer answers with 422.
 
+use serde::Deserialize;
+
 use crate::config::Settings;
 use crate::model::pooling::Pooling;
 use crate::model::{EmbeddingModel, Tokenized};
@@ -65,11 +67,26 @@ pub struct InputOptions {
     pub add_special_tokens: bool,
     /// Cut inputs longer than `max_tokens_per_input` instead of refusing them.
     pub truncate: bool,
+    /// Which end a cut input keeps.
+    pub truncation_direction: TruncationDirection,
     /// The request field holding the inputs, for error messages (`inputs`, `input_ids`, `input`).
     pub field: &'static str,
     /// Keep each text's vocabulary pieces; without them, texts take the tokenizer's faster
     /// ids-only path (the ids are the same).
     pub with_tokens: bool,
+}
+
+/// Which tokens truncation removes (TEI's `truncation_direction`): `Right` keeps the first
+/// `max_tokens_per_input` tokens, `Left` the last. TEI spells them `Right`/`right`, `Left`/`left`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TruncationDirection {
+    /// Cut the end: keep the first tokens.
+    #[default]
+    #[serde(alias = "right")]
+    Right,
+    /// Cut the start: keep the last tokens.
+    #[serde(alias = "left")]
+    Left,
 }
 
 /// A request's inputs before preparation.
@@ -142,6 +159,15 @@ pub fn tokenize(
 trait TokenSequence {
     fn count(&self) -> usize;
     fn keep_first(&mut self, max: usize);
+    fn keep_last(&mut self, max: usize);
+
+    /// Cuts the sequence to `max` tokens from the end `direction` says.
+    fn cut(&mut self, max: usize, direction: TruncationDirection) {
+        match direction {
+            TruncationDirection::Right => self.keep_first(max),
+            TruncationDirection::Left => self.keep_last(max),
+        }
+    }
 }
 
 impl TokenSequence for Tokenized {
@@ -152,6 +178,14 @@ impl TokenSequence for Tokenized {
     fn keep_first(&mut self, max: usize) {
         self.truncate(max);
     }
+
+    fn keep_last(&mut self, max: usize) {
+        let cut = self.len().saturating_sub(max);
+        self.ids.drain(..cut);
+        self.tokens.drain(..cut);
+        self.offsets.drain(..cut);
+        self.special.drain(..cut);
+    }
 }
 
 impl TokenSequence for Vec<u32> {
@@ -161,6 +195,10 @@ impl TokenSequence for Vec<u32> {
 
     fn keep_first(&mut self, max: usize) {
         self.truncate(max);
+    }
+
+    fn keep_last(&mut self, max: usize) {
+        self.drain(..self.len().saturating_sub(max));
     }
 }
 
@@ -177,7 +215,7 @@ fn tokenize_each<T: TokenSequence>(
         .enumerate()
         .map(|(index, text)| {
             let param = format!("{}[{index}]", options.field);
-            let text = within_byte_limit(text, limits.max_text_bytes, options.truncate, &param)?;
+            let text = within_byte_limit(text, limits.max_text_bytes, options, &param)?;
             let mut tokens =
                 encode(text).map_err(|e| InputError::new(&param, format!("cannot tokenize: {e}")))?;
             if tokens.count() > limits.max_tokens {
@@ -191,7 +229,7 @@ fn tokenize_each<T: TokenSequence>(
                         ),
                     ));
                 }
-                tokens.keep_first(limits.max_tokens);
+                tokens.cut(limits.max_tokens, options.truncation_direction);
             }
             Ok(tokens)
         })
@@ -209,13 +247,13 @@ fn tokenize_each<T: TokenSequence>(
 fn within_byte_limit<'a>(
     text: &'a str,
     max_bytes: usize,
-    truncate: bool,
+    options: InputOptions,
     param: &str,
 ) -> Result<&'a str, InputError> {
     if text.len() <= max_bytes {
         return Ok(text);
     }
-    if !truncate {
+    if !options.truncate {
         return Err(InputError::new(
             param,
             format!(
@@ -223,6 +261,13 @@ fn within_byte_limit<'a>(
                 text.len()
             ),
         ));
+    }
+    // Truncation from the left keeps the end: the longest suffix that fits.
+    if options.truncation_direction == TruncationDirection::Left {
+        let start = (text.len() - max_bytes..=text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
+        return Ok(&text[start..]);
     }
     // A character is at most four bytes: the boundary is at most three bytes back.
     let cut = (0..=max_bytes)
@@ -290,7 +335,7 @@ fn check_ids(
                         ),
                     ));
                 }
-                ids.truncate(limits.max_tokens);
+                ids.cut(limits.max_tokens, options.truncation_direction);
             }
             if let Some((j, id)) = ids
                 .iter()
@@ -420,6 +465,7 @@ mod tests {
         let options = InputOptions {
             add_special_tokens: false,
             truncate: false,
+            truncation_direction: TruncationDirection::Right,
             field: "input_ids",
             with_tokens: false,
         };
@@ -436,18 +482,42 @@ mod tests {
         let prepared =
             check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, truncating).expect("truncated");
         assert_eq!(prepared, vec![self::prepared(&[1, 2, 3])]);
+        let from_the_left = InputOptions {
+            truncation_direction: TruncationDirection::Left,
+            ..truncating
+        };
+        let prepared =
+            check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, from_the_left).expect("cut");
+        assert_eq!(prepared, vec![self::prepared(&[2, 3, 4])]);
     }
 
     #[test]
     fn a_text_over_the_byte_limit_is_refused_or_cut_at_a_character_boundary() {
         // "你" is three bytes: a cut at 4 bytes must fall back to the boundary at 3.
         let text = "你好a";
-        assert_eq!(within_byte_limit(text, 7, false, "inputs[0]"), Ok(text));
-        let error = within_byte_limit(text, 4, false, "inputs[0]").expect_err("over");
+        let refuse = InputOptions {
+            add_special_tokens: false,
+            truncate: false,
+            truncation_direction: TruncationDirection::Right,
+            field: "inputs",
+            with_tokens: false,
+        };
+        let right = InputOptions {
+            truncate: true,
+            ..refuse
+        };
+        let left = InputOptions {
+            truncation_direction: TruncationDirection::Left,
+            ..right
+        };
+        assert_eq!(within_byte_limit(text, 7, refuse, "inputs[0]"), Ok(text));
+        let error = within_byte_limit(text, 4, refuse, "inputs[0]").expect_err("over");
         assert_eq!(error.param, "inputs[0]");
         assert!(error.message.contains("7 bytes"), "{error}");
-        assert_eq!(within_byte_limit(text, 4, true, "inputs[0]"), Ok("你"));
-        assert_eq!(within_byte_limit(text, 2, true, "inputs[0]"), Ok(""));
+        assert_eq!(within_byte_limit(text, 4, right, "inputs[0]"), Ok("你"));
+        assert_eq!(within_byte_limit(text, 2, right, "inputs[0]"), Ok(""));
+        assert_eq!(within_byte_limit(text, 4, left, "inputs[0]"), Ok("好a"));
+        assert_eq!(within_byte_limit(text, 2, left, "inputs[0]"), Ok("a"));
     }
 
     #[test]

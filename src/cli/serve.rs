@@ -177,6 +177,11 @@ pub struct ServeArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_origins: Option<Vec<String>>,
+    /// Whether /v1/embeddings accepts token ids as input; off because OpenAI clients send ids
+    /// of OpenAI's tokenizer, not the model's [default: false].
+    #[arg(long, env = "EMBEDSERVE_OPENAI_TOKEN_IDS", value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub openai_token_ids: Option<bool>,
     /// Log line format [default: text].
     #[arg(
         long,

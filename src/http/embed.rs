@@ -9,7 +9,7 @@ use super::types::{EmbedRequest, EmbedResponse, EmbeddedInput, Usage};
 use crate::embedding::{pooled_vector, token_rows};
 use crate::encoding::Encoded;
 use crate::error::AppError;
-use crate::input::{self, InputError, InputOptions, Inputs, Limits};
+use crate::input::{self, InputError, InputOptions, Inputs, Limits, TruncationDirection};
 use crate::model::pooling::Pooling;
 use crate::state::AppState;
 
@@ -89,6 +89,7 @@ fn request_inputs(request: &mut EmbedRequest) -> Result<(Inputs, InputOptions), 
     let options = InputOptions {
         add_special_tokens: request.add_special_tokens,
         truncate: request.truncate,
+        truncation_direction: TruncationDirection::Right,
         field: "inputs",
         with_tokens: true,
     };

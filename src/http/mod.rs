@@ -11,6 +11,7 @@ mod openai;
 mod request_id;
 mod response;
 mod similar;
+mod tei;
 mod tokenize;
 mod types;
 
@@ -51,6 +52,9 @@ pub fn app(state: AppState) -> Router {
     // The routes that do work: their bodies are read within a deadline and each request holds
     // an admission permit until its response is written.
     let work = Router::new()
+        .route("/", post(tei::embed))
+        .route("/tei", post(tei::embed))
+        .route("/tei/embed", post(tei::embed))
         .route("/tokenize", post(tokenize::tokenize))
         .route("/embed", post(embed::embed))
         .route("/v1/embeddings", post(openai::embeddings))

@@ -6,7 +6,7 @@ use super::JsonBytes;
 use super::extract::Json;
 use super::types::{TokenInfo, TokenizeRequest, TokenizeResponse, TokenizedInput, Usage};
 use crate::error::AppError;
-use crate::input::{self, InputOptions, Limits};
+use crate::input::{self, InputOptions, Limits, TruncationDirection};
 use crate::model::{CharIndex, Tokenized};
 use crate::state::AppState;
 
@@ -22,6 +22,7 @@ pub(super) async fn tokenize(
             let options = InputOptions {
                 add_special_tokens: request.add_special_tokens,
                 truncate: request.truncate,
+                truncation_direction: TruncationDirection::Right,
                 field: "inputs",
                 with_tokens: true,
             };

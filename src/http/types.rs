@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{non_null, present};
 use crate::encoding::{Encoded, EncodingFormat};
-use crate::input::Inputs;
+use crate::input::{Inputs, TruncationDirection};
 use crate::model::pooling::Pooling;
 
 /// One text or a batch of texts.
@@ -280,6 +280,39 @@ pub(super) struct ModelObject<'a> {
     /// Always `embedserve`.
     pub owned_by: &'static str,
 }
+
+/// Body of TEI's `POST /embed` (served at `POST /`, `/tei` and `/tei/embed`), with TEI's
+/// fields and defaults. As in TEI, unknown fields are ignored and the optional ones may be `null`.
+#[derive(Debug, Deserialize)]
+pub(super) struct TeiEmbedRequest {
+    /// A text or a list of texts.
+    pub inputs: Texts,
+    /// Cut inputs longer than `max_tokens_per_input` instead of refusing them; `null` is `false`.
+    #[serde(default)]
+    pub truncate: Option<bool>,
+    /// Which end a cut input keeps: `right` (the first tokens, the default) or `left`.
+    #[serde(default)]
+    pub truncation_direction: TruncationDirection,
+    /// A sentence-transformers prompt name: refused unless `null` (no prompts are configured).
+    #[serde(default)]
+    pub prompt_name: Option<String>,
+    /// Scale each vector to unit L2 norm; TEI's default is `true`.
+    #[serde(default = "tei_normalizes")]
+    pub normalize: bool,
+    /// Keep the first N values (then normalize).
+    #[serde(default)]
+    pub dimensions: Option<usize>,
+}
+
+/// TEI normalizes unless asked not to.
+fn tei_normalizes() -> bool {
+    true
+}
+
+/// Answer of TEI's `POST /embed`: a bare array of vectors, one per input.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(super) struct TeiEmbedResponse(pub Vec<Encoded>);
 
 /// Body of `POST /similar`: words (as `GET` takes them) or a raw `vector`.
 #[derive(Debug, Deserialize)]

@@ -141,9 +141,23 @@ fn cases() -> Vec<Case> {
         ),
         post(
             "/v1/embeddings",
-            json!({"input": [[1, 2]], "encoding_format": "base64"}),
+            json!({"input": ["hello"], "encoding_format": "base64"}),
             200,
         ),
+        post("/v1/embeddings", json!({"input": [[1, 2]]}), 422),
+        post("/", json!({"inputs": "hello world"}), 200),
+        post("/", json!({"inputs": "hello", "prompt_name": "query"}), 422),
+        post(
+            "/tei",
+            json!({"inputs": ["hello", "dog"], "normalize": false, "dimensions": 4}),
+            200,
+        ),
+        post(
+            "/tei/embed",
+            json!({"inputs": ["hello"], "truncate": null, "truncation_direction": "Left"}),
+            200,
+        ),
+        post("/tei/embed", json!({"inputs": []}), 422),
         post(
             "/v1/embeddings",
             json!({"input": "dog", "dimensions": 0}),

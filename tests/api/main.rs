@@ -11,6 +11,7 @@
 mod common;
 
 mod auth;
+mod clients;
 mod connections;
 mod contract;
 mod demo;
@@ -27,4 +28,5 @@ mod router;
 mod similar;
 mod startup;
 mod static_models;
+mod tei;
 mod tokenize;

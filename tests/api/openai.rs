@@ -12,12 +12,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::common::{shared_fixture, stored, test_value};
 use crate::helpers::{Reply, TestApp, base64_floats, floats, spawn_app, spawn_app_configured};
 
-fn unit_mean(ids: &[usize], dims: usize) -> Vec<f32> {
+/// The test model's mean of the rows of `ids`, cut to `dims`, L2-normalised (as numpy computes it).
+pub fn unit_mean(ids: &[usize], dims: usize) -> Vec<f32> {
     let mut mean: Vec<f32> = (0..dims)
         .map(|c| {
             (ids.iter()
@@ -59,11 +61,50 @@ async fn openai_embeddings_float_base64_and_dimensions() {
     let reply = app
         .post(
             "/v1/embeddings",
-            &json!({"input": [[12]], "encoding_format": "base64", "dimensions": 3, "user": "u1"}),
+            &json!({"input": ["dog"], "encoding_format": "base64", "dimensions": 3, "user": "u1"}),
         )
         .await;
     let values = decode(&reply.body["data"][0]["embedding"], "base64", "data[0]");
     assert_eq!(values, unit_mean(&[12], 3));
+}
+
+/// Token ids are what LangChain's `OpenAIEmbeddings` sends by default: ids of OpenAI's tiktoken,
+/// which would index this model's matrix wrongly. Refused (naming the LangChain setting) unless
+/// `openai_token_ids` is set; then they are embedded like text.
+#[tokio::test]
+async fn openai_token_ids_are_refused_unless_enabled() {
+    // The body LangChain's OpenAIEmbeddings sends for embed_documents(["dog"]) by default.
+    let langchain =
+        json!({"input": [[12]], "model": "text-embedding-ada-002", "encoding_format": "base64"});
+    let app = spawn_app().await;
+    let reply = app.post("/v1/embeddings", &langchain).await;
+    assert_eq!(
+        reply.assert_error(422, "validation_error").as_deref(),
+        Some("input")
+    );
+    let message = reply.body["error"]["message"].as_str().unwrap_or("");
+    for hint in [
+        "check_embedding_ctx_length=False",
+        "openai_token_ids",
+        "input_ids",
+    ] {
+        assert!(message.contains(hint), "{hint} missing from {message}");
+    }
+    let text = app.post("/v1/embeddings", &json!({"input": "dog"})).await;
+    assert_eq!(text.status, 200, "{}", text.body);
+
+    let enabled = spawn_app_configured(|settings| settings.openai_token_ids = true).await;
+    let reply = enabled.post("/v1/embeddings", &langchain).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let values = decode(&reply.body["data"][0]["embedding"], "base64", "data[0]");
+    assert_eq!(values, unit_mean(&[12], 8));
+    let reply = enabled
+        .post("/v1/embeddings", &json!({"input": [1, 2, 999]}))
+        .await;
+    assert_eq!(
+        reply.assert_error(422, "validation_error").as_deref(),
+        Some("input[2]")
+    );
 }
 
 #[tokio::test]
@@ -71,7 +112,7 @@ async fn openai_errors_use_openai_shape() {
     let app = spawn_app().await;
     for (body, param) in [
         (json!({"input": "dog", "dimensions": 99}), "dimensions"),
-        (json!({"input": [1, 2, 999]}), "input[2]"),
+        (json!({"input": [1, 2, 999]}), "input"),
         (json!({"input": ""}), "input[0]"),
     ] {
         let reply = app.post("/v1/embeddings", &body).await;
@@ -105,8 +146,9 @@ struct Recording {
     expected: Expected,
 }
 
+/// One request as a client sent it (`scripts/openai-sdk-check.py`, `scripts/clients_check.py`).
 #[derive(Debug, Deserialize)]
-struct RecordedRequest {
+pub struct RecordedRequest {
     method: String,
     path: String,
     headers: BTreeMap<String, String>,
@@ -125,8 +167,11 @@ struct Expected {
     embeddings: Vec<Vec<f32>>,
 }
 
-fn recordings() -> Vec<(PathBuf, Recording)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai-sdk");
+/// Every recording (`*.json`) of `tests/fixtures/<folder>`, in file name order, with its path.
+pub fn read_recordings<T: DeserializeOwned>(folder: &str) -> Vec<(PathBuf, T)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
@@ -144,7 +189,8 @@ fn recordings() -> Vec<(PathBuf, Recording)> {
         .collect()
 }
 
-async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
+/// Sends `request` as recorded, but for the headers of its connection.
+pub async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).expect("HTTP method");
     let mut builder = app
         .request(method, &request.path)
@@ -157,8 +203,22 @@ async fn replay(app: &TestApp, request: &RecordedRequest) -> Reply {
     app.send(builder).await
 }
 
+/// Checks that `got` has numpy's width and differs from it by at most [`TOLERANCE`].
+pub fn assert_close_to_numpy(got: &[f32], numpy: &[f32], context: &str) {
+    assert_eq!(got.len(), numpy.len(), "{context}: dimensions");
+    let worst = got
+        .iter()
+        .zip(numpy)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= TOLERANCE,
+        "{context}: differs from numpy by {worst}"
+    );
+}
+
 /// An embedding as the SDK hands it to the user: base64 strings become little-endian f32s.
-fn decode(embedding: &Value, format: &str, context: &str) -> Vec<f32> {
+pub fn decode(embedding: &Value, format: &str, context: &str) -> Vec<f32> {
     if format == "base64" {
         assert!(
             embedding.is_string(),
@@ -194,16 +254,7 @@ fn check_reply(name: &str, recording: &Recording, reply: &Reply) {
         assert_eq!(item["object"], "embedding", "{context}");
         assert_eq!(item["index"], index, "{context}");
         let got = decode(&item["embedding"], &recording.expected.decode, &context);
-        assert_eq!(got.len(), expected.len(), "{context}: dimensions");
-        let worst = got
-            .iter()
-            .zip(expected)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            worst <= TOLERANCE,
-            "{context}: differs from numpy by {worst}"
-        );
+        assert_close_to_numpy(&got, expected, &context);
         let norm = got
             .iter()
             .map(|v| f64::from(*v).powi(2))
@@ -215,7 +266,7 @@ fn check_reply(name: &str, recording: &Recording, reply: &Reply) {
 
 #[tokio::test]
 async fn recorded_sdk_requests_decode_to_the_numpy_vectors() {
-    let recordings = recordings();
+    let recordings: Vec<(PathBuf, Recording)> = read_recordings("openai-sdk");
     let formats: Vec<&str> = recordings
         .iter()
         .map(|(_, r)| r.expected.decode.as_str())
