@@ -10,7 +10,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Middleware: when keys are configured, refuses requests without a valid one (401), except
-/// health, metrics and the contract unless `auth_protects_health` is set.
+/// the contract and the playground page (which hold no data: the page asks for a key and calls
+/// the API with it), and health and metrics unless `auth_protects_health` is set.
 pub(super) async fn require_api_key(
     State(state): State<AppState>,
     request: Request,
@@ -37,7 +38,7 @@ pub(super) async fn require_api_key(
 fn is_public(path: &str, protect_health: bool) -> bool {
     let health = path == "/health" || path.starts_with("/health/") || path == "/metrics";
     let contract = path == "/openapi.yaml" || path == "/openapi.json" || path == "/docs";
-    contract || (health && !protect_health)
+    contract || super::playground::is_page_path(path) || (health && !protect_health)
 }
 
 /// Compares against every key without stopping at the first match, so timing reveals neither
@@ -63,6 +64,9 @@ mod tests {
         assert!(is_public("/health/ready", false));
         assert!(!is_public("/health/ready", true));
         assert!(is_public("/docs", true));
+        assert!(is_public("/", true));
+        assert!(is_public("/playground/main.js", true));
+        assert!(!is_public("/vectors", false));
         assert!(!is_public("/embed", false));
     }
 }

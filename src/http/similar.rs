@@ -1,5 +1,5 @@
-//! word2vec routes: `/similar` (GET and POST), `/similarity`, `/vector`, `/doesnt_match`,
-//! answered exactly as gensim's `KeyedVectors` answers them.
+//! word2vec routes: `/similar` (GET and POST), `/similarity`, `/vector`, `/vectors`,
+//! `/doesnt_match`, answered exactly as gensim's `KeyedVectors` answers them.
 
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::JsonBytes;
 use super::extract::{Json, QueryParams};
 use super::types::{
-    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, WordPair, WordVector,
+    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, VectorsRequest, WordPair,
+    WordVector,
 };
 use crate::error::AppError;
 use crate::state::AppState;
@@ -126,24 +127,58 @@ pub(super) async fn vector(
     let word = params.required("word")?;
     let norm = params.flag("norm")?;
     let store = state.store()?;
-    let index = store
-        .index_of(&word)
-        .ok_or_else(|| AppError::UnknownWord(word.clone()))?;
-    let embedding = if norm {
-        store.unit_vector(index)
-    } else {
-        store.vector(index)
-    };
-    let embedding = embedding.ok_or_else(|| AppError::UnknownWord(word.clone()))?;
-    respond(
-        store,
-        vec![WordVector {
-            index: 0,
-            word: &word,
-            norm,
-            embedding,
-        }],
-    )
+    respond(store, vec![word_vector(store, 0, &word, norm)?])
+}
+
+/// `POST /vectors {"words": [...], "norm": false}`: the vectors of many words in one call (the
+/// playground's map, or a script exporting a neighbourhood), at most `max_topn` of them.
+pub(super) async fn vectors(
+    State(state): State<AppState>,
+    Json(request): Json<VectorsRequest>,
+) -> Result<JsonBytes, AppError> {
+    let max = state.settings().max_topn;
+    let count = request.words.len();
+    if count == 0 || count > max {
+        return Err(AppError::validation(
+            "words",
+            format!("give between 1 and {max} words (max_topn), got {count}"),
+        ));
+    }
+    state
+        .run_blocking(move |worker_state| {
+            let store = worker_state.store()?;
+            let vectors = request
+                .words
+                .iter()
+                .enumerate()
+                .map(|(index, word)| word_vector(store, index, word, request.norm))
+                .collect::<Result<Vec<_>, _>>()?;
+            respond(store, vectors)
+        })
+        .await
+}
+
+/// The vector of `word` as stored, or scaled to unit length with `norm`; 404 when unknown.
+fn word_vector<'a>(
+    store: &'a WordVectors,
+    index: usize,
+    word: &'a str,
+    norm: bool,
+) -> Result<WordVector<'a>, AppError> {
+    let embedding = store.index_of(word).and_then(|row| {
+        if norm {
+            store.unit_vector(row)
+        } else {
+            store.vector(row)
+        }
+    });
+    let embedding = embedding.ok_or_else(|| AppError::UnknownWord(word.to_owned()))?;
+    Ok(WordVector {
+        index,
+        word,
+        norm,
+        embedding,
+    })
 }
 
 /// `GET /doesnt_match?words=breakfast,cereal,dinner,lunch`: the word furthest from the mean.

@@ -303,6 +303,17 @@ pub(super) struct SimilarRequest {
     pub restrict_vocab: Option<usize>,
 }
 
+/// Body of `POST /vectors`: the vectors of many words at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VectorsRequest {
+    /// The words, at most `max_topn` of them; every one must be in the store.
+    pub words: Vec<String>,
+    /// Return unit-length vectors.
+    #[serde(default)]
+    pub norm: bool,
+}
+
 /// The answer of every word2vec route: the store's name and one item per result.
 #[derive(Debug, Serialize)]
 pub(super) struct StoreAnswer<'a, T> {
@@ -336,10 +347,10 @@ pub(super) struct WordPair<'a> {
     pub score: f32,
 }
 
-/// A word's vector (`/vector`).
+/// A word's vector (`/vector`, `/vectors`).
 #[derive(Debug, Serialize)]
 pub(super) struct WordVector<'a> {
-    /// Always 0.
+    /// Position of the word in the request (always 0 for `/vector`).
     pub index: usize,
     /// The word.
     pub word: &'a str,
