@@ -7,8 +7,7 @@ use serde::Serialize;
 use super::JsonBytes;
 use super::extract::{Json, QueryParams};
 use super::types::{
-    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, VectorsRequest, WordPair,
-    WordVector,
+    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, VectorsRequest, WordPair, WordVector,
 };
 use crate::error::AppError;
 use crate::state::AppState;

@@ -21,6 +21,7 @@ mod health;
 mod helpers;
 mod observe;
 mod openai;
+mod playground;
 mod router;
 mod similar;
 mod startup;
