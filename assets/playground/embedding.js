@@ -21,7 +21,8 @@ function cosine(a, b) {
 const shorten = (text) => (text.length > 28 ? `${text.slice(0, 27)}…` : text);
 
 function similarityTable(texts, vectors) {
-  const header = el("tr", {}, el("td", {}), ...texts.map((text, j) => el("th", { scope: "col", title: text }, `${j + 1}. ${shorten(text)}`)));
+  // Columns are numbered (the rows name the texts) so the matrix stays narrow.
+  const header = el("tr", {}, el("td", {}), ...texts.map((text, j) => el("th", { scope: "col", title: text }, String(j + 1))));
   const rows = texts.map((text, i) => {
     const cells = vectors.map((other, j) => {
       const score = cosine(vectors[i], other);

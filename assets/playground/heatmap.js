@@ -48,7 +48,11 @@ export function heatmap({ rows, labels, name, testid }) {
     });
   });
 
-  const readout = el("p", { class: "readout", "aria-live": "polite", "data-testid": `${testid}-readout` });
+  const readout = el(
+    "p",
+    { class: "readout", "aria-live": "polite", "data-testid": `${testid}-readout` },
+    "Point at a cell, or focus the heatmap and use the arrow keys, to read its value.",
+  );
   const point = (r, c) => {
     const value = shown[r][c];
     readout.textContent = `row ${r + 1} “${labels[r]}” · dimension ${c} · ${value}`;
