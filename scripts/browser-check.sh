@@ -8,7 +8,9 @@
 #   - a model with Qwen2.5's real tokenizer (from the shared fixtures) and the demo store, for
 #     the seed example `Hi, 你好~` (skipped when the fixture is absent, unless
 #     EMBEDSERVE_REQUIRE_FIXTURES=1);
-#   - the demo with an API key configured.
+#   - the demo with an API key configured;
+#   - a static-embedding model (model2vec, from the shared fixtures; the demo model when absent)
+#     without a word2vec store, so the panels that need one say so.
 #
 #   scripts/browser-check.sh [--update-screenshots] [PYTEST ARGS...]
 #
@@ -73,7 +75,16 @@ elif [ "${EMBEDSERVE_REQUIRE_FIXTURES:-0}" = 1 ]; then
   die "missing fixture: $QWEN_FIXTURE"
 fi
 
+STATIC_MODEL=$FIXTURES/model2vec/test-model-float32
+if [ ! -d "$STATIC_MODEL" ]; then
+  [ "${EMBEDSERVE_REQUIRE_FIXTURES:-0}" != 1 ] || die "missing fixture: $STATIC_MODEL"
+  STATIC_MODEL=$DEMO
+fi
+start_server "$WORK/storeless.log" run_embedserve --model-dir "$STATIC_MODEL" --word2vec ""
+PLAYGROUND_STORELESS_URL=$BASE
+
 export CHROMIUM AXE_JS PLAYGROUND_DEMO_URL PLAYGROUND_KEYS_URL PLAYGROUND_QWEN_URL
+export PLAYGROUND_STORELESS_URL
 export PLAYGROUND_API_KEY=$API_KEY SCREENSHOT_DIR=${SCREENSHOT_DIR:-$WORK/screenshots}
 cd "$ROOT/tests/browser"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

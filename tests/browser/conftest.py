@@ -4,6 +4,7 @@ The runner starts the servers and passes them in the environment:
   PLAYGROUND_DEMO_URL   the bundled demo (model and word2vec store)
   PLAYGROUND_QWEN_URL   a model with Qwen2.5's real tokenizer and the demo store (optional)
   PLAYGROUND_KEYS_URL   the demo with PLAYGROUND_API_KEY configured as its API key
+  PLAYGROUND_STORELESS_URL  a model (model2vec's test model when present) and no word2vec store
   CHROMIUM              the browser executable (Debian's chromium)
   AXE_JS                axe-core's axe.min.js
   SCREENSHOT_DIR        where the panel screenshots go
@@ -48,6 +49,11 @@ def qwen_url() -> str:
 @pytest.fixture(scope="session")
 def keys_url() -> str:
     return setting("PLAYGROUND_KEYS_URL")
+
+
+@pytest.fixture(scope="session")
+def storeless_url() -> str:
+    return setting("PLAYGROUND_STORELESS_URL")
 
 
 @pytest.fixture(scope="session")

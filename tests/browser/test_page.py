@@ -51,3 +51,22 @@ def test_usable_with_the_keyboard_alone(visit, demo_url):
     readout = page.get_by_test_id("embed-heatmap-readout")
     expect(readout).to_have_attribute("data-row", "1")
     expect(readout).to_have_attribute("data-col", "1")
+
+
+def test_panels_without_a_store_say_so_and_the_others_work(visit, storeless_url):
+    seen = visit(storeless_url)
+    page = seen.page
+    for panel in ("neighbours", "map"):
+        note = page.locator(f"#{panel} .unavailable")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("without a word2vec store")
+    expect(page.get_by_test_id("similar-submit")).to_be_disabled()
+    expect(page.get_by_test_id("map-submit")).to_be_disabled()
+    expect(page.locator("#tokens .unavailable")).to_be_hidden()
+    expect(page.get_by_test_id("token-chip").first).to_be_visible()
+    answer = seen.api("POST", "/embed", {"inputs": "the cat ate the apple", "pooling": "none"})["body"]
+    expect(page.get_by_test_id("embed-heatmap")).to_have_attribute("data-cols", str(answer["dimension"]))
+    expect(page.get_by_test_id("embed-similarity").locator("td[data-score]")).to_have_count(9)
+    assert seen.console_errors == []
+    called = {url.split("?")[0].removeprefix(storeless_url) for url in seen.requests}
+    assert not called & {"/similar", "/doesnt_match", "/vectors"}, called
