@@ -1,7 +1,7 @@
 //! Optional API keys: `Authorization: Bearer <key>`, compared in constant time.
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -19,7 +19,11 @@ pub(super) async fn require_api_key(
 ) -> Response {
     let settings = state.settings();
     if settings.api_keys.is_empty()
-        || is_public(request.uri().path(), settings.auth_protects_health)
+        || is_public(
+            request.method(),
+            request.uri().path(),
+            settings.auth_protects_health,
+        )
     {
         return next.run(request).await;
     }
@@ -35,10 +39,14 @@ pub(super) async fn require_api_key(
     }
 }
 
-fn is_public(path: &str, protect_health: bool) -> bool {
+/// Whether a request needs no key. The page is public only when fetched: `/` is also where
+/// other methods may serve API calls (TEI's `POST /`), and those stay guarded.
+fn is_public(method: &Method, path: &str, protect_health: bool) -> bool {
     let health = path == "/health" || path.starts_with("/health/") || path == "/metrics";
     let contract = path == "/openapi.yaml" || path == "/openapi.json" || path == "/docs";
-    contract || super::playground::is_page_path(path) || (health && !protect_health)
+    let page =
+        (method == Method::GET || method == Method::HEAD) && super::playground::is_page_path(path);
+    contract || page || (health && !protect_health)
 }
 
 /// Compares against every key without stopping at the first match, so timing reveals neither
@@ -61,12 +69,15 @@ mod tests {
         assert!(key_matches(&keys, "beta-key"));
         assert!(!key_matches(&keys, "beta"));
         assert!(!key_matches(&keys, ""));
-        assert!(is_public("/health/ready", false));
-        assert!(!is_public("/health/ready", true));
-        assert!(is_public("/docs", true));
-        assert!(is_public("/", true));
-        assert!(is_public("/playground/main.js", true));
-        assert!(!is_public("/vectors", false));
-        assert!(!is_public("/embed", false));
+        let get = Method::GET;
+        assert!(is_public(&get, "/health/ready", false));
+        assert!(!is_public(&get, "/health/ready", true));
+        assert!(is_public(&get, "/docs", true));
+        assert!(!is_public(&Method::POST, "/embed", false));
+        assert!(is_public(&get, "/", true));
+        assert!(is_public(&Method::HEAD, "/", true));
+        assert!(!is_public(&Method::POST, "/", false));
+        assert!(is_public(&get, "/playground/main.js", true));
+        assert!(!is_public(&Method::POST, "/vectors", false));
     }
 }

@@ -122,6 +122,10 @@ async fn the_page_needs_no_key_but_the_api_it_calls_does() {
     assert_eq!(app.get("/").await.status, 200);
     fetch_asset(&app, "main.js").await;
     app.get("/info").await.assert_error(401, "unauthorized");
+    // Only fetching the page is public: another method on `/` is an API call and needs the key.
+    app.post("/", &json!({"inputs": "dog"}))
+        .await
+        .assert_error(401, "unauthorized");
     app.post("/vectors", &json!({"words": ["python"]}))
         .await
         .assert_error(401, "unauthorized");
