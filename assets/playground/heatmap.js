@@ -8,7 +8,7 @@ import { divergingCss, legend } from "./colour.js";
 const ROW_HEIGHT = 20;
 const TARGET_WIDTH = 720;
 /** Rows beyond this are left out (a note says so): a canvas of thousands of rows helps no one. */
-export const MAX_ROWS = 64;
+const MAX_ROWS = 64;
 
 function largestMagnitude(rows) {
   let limit = 0;

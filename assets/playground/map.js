@@ -31,7 +31,7 @@ function placeLabels(points) {
   return points.map(({ x, y, word }) => {
     const width = word.length * CHAR_WIDTH;
     const end = x > WIDTH - 110;
-    const left = end ? x - 7 - width : x + 7;
+    const left = end ? x - 10 - width : x + 10;
     let dy = 0;
     for (let step = 1; step < 60; step += 1) {
       const top = y + dy - LINE / 2;
@@ -40,7 +40,7 @@ function placeLabels(points) {
       dy = (step % 2 ? 1 : -1) * Math.ceil(step / 2) * LINE;
     }
     placed.push({ left, right: left + width, top: y + dy - LINE / 2, bottom: y + dy + LINE / 2 });
-    return { x: end ? x - 7 : x + 7, y: y + dy + 4, anchor: end ? "end" : "start", moved: dy !== 0 };
+    return { x: end ? x - 10 : x + 10, y: y + dy + 4, anchor: end ? "end" : "start", moved: dy !== 0 };
   });
 }
 
