@@ -18,6 +18,7 @@
 # release build (SKIP_BUILD=1 skips building). Screenshots of each panel, light and dark, go to
 # SCREENSHOT_DIR (default: a temporary directory); --update-screenshots writes docs/screenshots/.
 set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 CACHE=${EMBEDSERVE_BROWSER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/embedserve-browser}

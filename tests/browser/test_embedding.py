@@ -55,3 +55,17 @@ def test_similarity_matrix_of_several_texts(visit, demo_url):
     page.get_by_test_id("embed-input").fill("a single text")
     page.get_by_test_id("embed-submit").click()
     expect(table).to_have_count(0)
+
+
+def test_an_api_refusal_shows_its_message(visit, demo_url):
+    seen = visit(demo_url)
+    page = seen.page
+    too_many = "\n".join(f"text {i}" for i in range(65))
+    page.get_by_test_id("embed-input").fill(too_many)
+    page.get_by_test_id("embed-submit").click()
+    refusal = seen.api("POST", "/embed", {"inputs": too_many.split("\n"), "pooling": "none"})
+    assert refusal["status"] == 422
+    error = page.get_by_test_id("embed-error")
+    expect(error).to_contain_text(refusal["body"]["error"]["message"])
+    expect(error).to_contain_text("validation_error, HTTP 422")
+    expect(page.get_by_test_id("embed-heatmap")).to_be_hidden()
