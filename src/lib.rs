@@ -17,6 +17,8 @@
 //!   and answers; `http/types.rs` holds every request and response body, `http/extract.rs` the
 //!   extractors whose rejections are JSON; [`error`] is the one error type every failure becomes,
 //!   with `From` impls for the domain errors.
+//!   `http/playground.rs` serves the playground page at `/` from `assets/playground/` (plain
+//!   HTML, CSS and JavaScript compiled in), which drives the public API from the browser.
 //! - [`input`]: a request's texts or ids become validated token ids: limits, truncation, id
 //!   checks and the "no tokens" rule, in one place.
 //! - [`embedding`]: token rows or one pooled vector per input, cut and normalized.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -51,13 +51,16 @@ fn digest(key: &str) -> KeyDigest {
 }
 
 /// Middleware: when keys are configured, refuses requests without a valid one (401), except
-/// health, metrics and the contract unless `auth_protects_health` is set.
+/// the contract and the playground page (which hold no data: the page asks for a key and calls
+/// the API with it), and health and metrics unless `auth_protects_health` is set.
 pub(super) async fn require_api_key(
     State(keys): State<ApiKeys>,
     request: Request,
     next: Next,
 ) -> Response {
-    if keys.digests.is_empty() || is_public(request.uri().path(), keys.protect_health) {
+    if keys.digests.is_empty()
+        || is_public(request.method(), request.uri().path(), keys.protect_health)
+    {
         return next.run(request).await;
     }
     let presented = request
@@ -72,10 +75,14 @@ pub(super) async fn require_api_key(
     }
 }
 
-fn is_public(path: &str, protect_health: bool) -> bool {
+/// Whether a request needs no key. The page is public only when fetched: `/` is also where
+/// other methods may serve API calls (TEI's `POST /`), and those stay guarded.
+fn is_public(method: &Method, path: &str, protect_health: bool) -> bool {
     let health = path == "/health" || path.starts_with("/health/") || path == "/metrics";
     let contract = path == "/openapi.yaml" || path == "/openapi.json" || path == "/docs";
-    contract || (health && !protect_health)
+    let page =
+        (method == Method::GET || method == Method::HEAD) && super::playground::is_page_path(path);
+    contract || page || (health && !protect_health)
 }
 
 #[cfg(test)]
@@ -94,9 +101,15 @@ mod tests {
         assert!(!keys.accept("beta"));
         assert!(!keys.accept("beta-key2"));
         assert!(!keys.accept(""));
-        assert!(is_public("/health/ready", false));
-        assert!(!is_public("/health/ready", true));
-        assert!(is_public("/docs", true));
-        assert!(!is_public("/embed", false));
+        let get = Method::GET;
+        assert!(is_public(&get, "/health/ready", false));
+        assert!(!is_public(&get, "/health/ready", true));
+        assert!(is_public(&get, "/docs", true));
+        assert!(!is_public(&Method::POST, "/embed", false));
+        assert!(is_public(&get, "/", true));
+        assert!(is_public(&Method::HEAD, "/", true));
+        assert!(!is_public(&Method::POST, "/", false));
+        assert!(is_public(&get, "/playground/main.js", true));
+        assert!(!is_public(&Method::POST, "/vectors", false));
     }
 }

@@ -8,6 +8,7 @@ pub mod extract;
 mod health;
 mod observe;
 mod openai;
+mod playground;
 mod request_id;
 mod response;
 mod similar;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/similarity", get(similar::similarity))
         .route("/vector", get(similar::vector))
+        .route("/vectors", post(similar::vectors))
         .route("/doesnt_match", get(similar::doesnt_match))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -80,6 +82,8 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.yaml", get(docs::openapi_yaml))
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::page))
+        .route("/", get(playground::page))
+        .route("/playground/{file}", get(playground::asset))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,5 +1,5 @@
-//! word2vec routes: `/similar` (GET and POST), `/similarity`, `/vector`, `/doesnt_match`,
-//! answered exactly as gensim's `KeyedVectors` answers them.
+//! word2vec routes: `/similar` (GET and POST), `/similarity`, `/vector`, `/vectors`,
+//! `/doesnt_match`, answered exactly as gensim's `KeyedVectors` answers them.
 
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::JsonBytes;
 use super::extract::{Json, QueryParams};
 use super::types::{
-    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, WordPair, WordVector,
+    OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, VectorsRequest, WordPair, WordVector,
 };
 use crate::error::AppError;
 use crate::state::AppState;
@@ -136,19 +136,51 @@ pub(super) async fn vector(
     state
         .run_blocking(move |worker_state| {
             let store = worker_state.store()?;
-            let found = store.lookup(&word)?;
-            respond(
-                store,
-                vec![WordVector {
-                    index: 0,
-                    word: &word,
-                    norm,
-                    in_vocabulary: found.index.is_some(),
-                    embedding: if norm { &found.unit } else { &found.vector },
-                }],
-            )
+            respond(store, vec![word_vector(store, 0, &word, norm)?])
         })
         .await
+}
+
+/// `POST /vectors {"words": [...], "norm": false}`: the vectors of many words in one call (the
+/// playground's map, or a script exporting a neighbourhood), at most `max_query_words` of them.
+pub(super) async fn vectors(
+    State(state): State<AppState>,
+    Json(request): Json<VectorsRequest>,
+) -> Result<JsonBytes, AppError> {
+    if request.words.is_empty() {
+        return Err(AppError::validation("words", "give at least one word"));
+    }
+    check_query_words(&state, request.words.len(), "words")?;
+    state
+        .run_blocking(move |worker_state| {
+            let store = worker_state.store()?;
+            let vectors = request
+                .words
+                .iter()
+                .enumerate()
+                .map(|(index, word)| word_vector(store, index, word, request.norm))
+                .collect::<Result<Vec<_>, _>>()?;
+            respond(store, vectors)
+        })
+        .await
+}
+
+/// The vector of `word` as stored (in a subword store, built from its n-grams when outside the
+/// vocabulary), or scaled to unit length with `norm`; 404 when unknown.
+fn word_vector<'a>(
+    store: &'a WordVectors,
+    index: usize,
+    word: &'a str,
+    norm: bool,
+) -> Result<WordVector<'a>, AppError> {
+    let found = store.lookup(word)?;
+    Ok(WordVector {
+        index,
+        word,
+        norm,
+        in_vocabulary: found.index.is_some(),
+        embedding: if norm { found.unit } else { found.vector },
+    })
 }
 
 /// `GET /doesnt_match?words=breakfast,cereal,dinner,lunch`: the word furthest from the mean.

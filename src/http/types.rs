@@ -5,6 +5,7 @@
 //! Response types borrow from the loaded model or store, so answering copies no vocabulary.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use super::extract::{non_null, present};
 use crate::encoding::{Encoded, EncodingFormat};
@@ -336,6 +337,17 @@ pub(super) struct SimilarRequest {
     pub restrict_vocab: Option<usize>,
 }
 
+/// Body of `POST /vectors`: the vectors of many words at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VectorsRequest {
+    /// The words, at most `max_topn` of them; every one must be in the store.
+    pub words: Vec<String>,
+    /// Return unit-length vectors.
+    #[serde(default)]
+    pub norm: bool,
+}
+
 /// The answer of every word2vec route: the store's name and one item per result.
 #[derive(Debug, Serialize)]
 pub(super) struct StoreAnswer<'a, T> {
@@ -369,10 +381,10 @@ pub(super) struct WordPair<'a> {
     pub score: f32,
 }
 
-/// A word's vector (`/vector`).
+/// A word's vector (`/vector`, `/vectors`).
 #[derive(Debug, Serialize)]
 pub(super) struct WordVector<'a> {
-    /// Always 0.
+    /// Position of the word in the request (always 0 for `/vector`).
     pub index: usize,
     /// The word.
     pub word: &'a str,
@@ -380,8 +392,8 @@ pub(super) struct WordVector<'a> {
     pub norm: bool,
     /// Whether the vocabulary holds the word; `false`: a subword store built it from n-grams.
     pub in_vocabulary: bool,
-    /// The vector.
-    pub embedding: &'a [f32],
+    /// The vector (borrowed from the store, or built from n-grams).
+    pub embedding: Cow<'a, [f32]>,
 }
 
 /// The word that fits the others least (`/doesnt_match`).

@@ -187,7 +187,11 @@ impl WordVectors {
         let first = words.first().ok_or(QueryError::EmptyQuery)?;
         let used: Vec<(&str, WordLookup<'_>)> = words
             .iter()
-            .filter_map(|w| self.lookup(w.as_ref()).ok().map(|found| (w.as_ref(), found)))
+            .filter_map(|w| {
+                self.lookup(w.as_ref())
+                    .ok()
+                    .map(|found| (w.as_ref(), found))
+            })
             .collect();
         let ignored = words.len() - used.len();
         if ignored > 0 {

@@ -72,28 +72,37 @@ fn check(spec: &Value, path: &str, method: &str, reply: &Reply) {
 /// A request of the contract test and the status it must produce.
 struct Case {
     method: &'static str,
+    /// The documented path, e.g. `/playground/{file}`.
     path: &'static str,
-    query: &'static str,
+    /// What is requested: the path with its parameters filled in and the query string.
+    target: String,
     body: Option<Value>,
     status: u16,
 }
 
-fn get(path: &'static str, query: &'static str, status: u16) -> Case {
+fn get(path: &'static str, query: &str, status: u16) -> Case {
     Case {
         method: "get",
         path,
-        query,
+        target: format!("{path}{query}"),
         body: None,
         status,
     }
 }
 
 fn cases() -> Vec<Case> {
-    let post = |path, body: Value, status| Case {
+    let post = |path: &'static str, body: Value, status| Case {
         method: "post",
         path,
-        query: "",
+        target: path.to_owned(),
         body: Some(body),
+        status,
+    };
+    let asset = |file: &str, status| Case {
+        method: "get",
+        path: "/playground/{file}",
+        target: format!("/playground/{file}"),
+        body: None,
         status,
     };
     vec![
@@ -133,6 +142,9 @@ fn cases() -> Vec<Case> {
         get("/similarity", "?word1=python&word2=cobol", 404),
         get("/vector", "?word=python&norm=true", 200),
         get("/vector", "", 422),
+        post("/vectors", json!({"words": ["python", "pear"]}), 200),
+        post("/vectors", json!({"words": ["python", "cobol"]}), 404),
+        post("/vectors", json!({"words": []}), 422),
         get("/doesnt_match", "?words=python,java,apple", 200),
         post(
             "/v1/embeddings",
@@ -168,14 +180,18 @@ fn cases() -> Vec<Case> {
         get("/openapi.yaml", "", 200),
         get("/openapi.json", "", 200),
         get("/docs", "", 200),
+        get("/", "", 200),
+        asset("main.js", 200),
+        asset("base.css", 200),
+        asset("icon.svg", 200),
+        asset("missing.js", 404),
     ]
 }
 
 async fn send(app: &TestApp, case: &Case) -> Reply {
-    let path = format!("{}{}", case.path, case.query);
     match &case.body {
-        Some(body) => app.post(&path, body).await,
-        None => app.get(&path).await,
+        Some(body) => app.post(&case.target, body).await,
+        None => app.get(&case.target).await,
     }
 }
 

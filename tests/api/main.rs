@@ -24,6 +24,7 @@ mod helpers;
 mod limits;
 mod observe;
 mod openai;
+mod playground;
 mod router;
 mod similar;
 mod startup;

@@ -312,3 +312,71 @@ fn strings_joined(list: &Value) -> String {
         .collect();
     words.join(",")
 }
+
+#[tokio::test]
+async fn vectors_of_many_words_come_in_request_order_as_vector_gives_them() {
+    let app = spawn_app_configured(|s| s.max_query_words = 3).await;
+    let reply = app
+        .post("/vectors", &json!({"words": ["pear", "Python", "pear"]}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let data = reply.body["data"].as_array().expect("data");
+    let words: Vec<&str> = data
+        .iter()
+        .map(|d| d["word"].as_str().expect("w"))
+        .collect();
+    assert_eq!(words, ["pear", "Python", "pear"], "order and repeats kept");
+    for (index, item) in data.iter().enumerate() {
+        assert_eq!(item["index"], index);
+        let single = app
+            .get(&format!(
+                "/vector?word={}",
+                item["word"].as_str().expect("w")
+            ))
+            .await;
+        assert_eq!(item["embedding"], single.body["data"][0]["embedding"]);
+    }
+    assert_eq!(data[1]["embedding"], json!([-1.0, 0.5, 0.25, 3.0]));
+
+    let unit = app
+        .post("/vectors", &json!({"words": ["Python"], "norm": true}))
+        .await;
+    let norm: f32 = floats(&unit.body["data"][0]["embedding"])
+        .iter()
+        .map(|v| v * v)
+        .sum();
+    assert!((norm - 1.0).abs() < 1e-6, "{norm}");
+    assert_eq!(unit.body["data"][0]["norm"], true);
+
+    let unknown = app
+        .post("/vectors", &json!({"words": ["python", "cobol"]}))
+        .await;
+    assert_eq!(
+        unknown.assert_error(404, "unknown_word").as_deref(),
+        Some("word")
+    );
+    assert!(
+        unknown.body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("cobol")
+    );
+    for body in [
+        json!({"words": []}),
+        json!({"words": ["python", "java", "rust", "apple"]}),
+    ] {
+        app.post("/vectors", &body).await.assert_invalid("words");
+    }
+    app.post("/vectors", &json!({"words": "python"}))
+        .await
+        .assert_error(422, "validation_error");
+    app.post("/vectors", &json!({"words": ["python"], "extra": 1}))
+        .await
+        .assert_error(422, "validation_error");
+
+    let storeless = spawn_app_configured(|s| s.word2vec = "".into()).await;
+    storeless
+        .post("/vectors", &json!({"words": ["python"]}))
+        .await
+        .assert_error(503, "not_configured");
+}

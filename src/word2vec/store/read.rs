@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::error::{Location, Problem};
+use super::fasttext::{has_magic, parse_fasttext};
 use super::gensim_native::GensimProblem;
 use super::sniff::{looks_like, quote};
-use super::fasttext::{has_magic, parse_fasttext};
 use super::{LoadOptions, StoreFormat, claim_word};
 use crate::word2vec::subwords::NgramSettings;
 
