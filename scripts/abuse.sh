@@ -58,7 +58,7 @@ ATTACK=$!
 sleep 3
 (
   while kill -0 "$ATTACK" 2>/dev/null; do
-    echo "$(rss_kib "$SERVER_PID") $(ls "/proc/$SERVER_PID/fd" | wc -l)"
+    echo "$(rss_kib "$SERVER_PID") $(find "/proc/$SERVER_PID/fd" -mindepth 1 | wc -l)"
     sleep 1
   done
 ) >"$WORK/samples.txt" &
