@@ -11,8 +11,11 @@
 //!   its flags into a settings struct of the library.
 //! - [`config`]: [`config::Settings`] from `config/default.toml`, environment and flags.
 //! - [`startup`]: `Application::build` binds, `run` loads in the background and drains on
-//!   shutdown; [`connections`] accepts connections with a cap and timeouts; [`state`] is what every request shares; [`compute`] runs CPU work off the async
-//!   executor with bounded admission.
+//!   shutdown; [`connections`] accepts connections with a cap and timeouts; [`state`] is what
+//!   every request shares; [`compute`] runs CPU work off the async executor on one pool of
+//!   `compute_threads` threads, within the request timeout. `http/admission.rs` reads a work
+//!   route's body within its deadline and holds its admission permit until the response is
+//!   written; `http/tei.rs` answers TEI's clients.
 //! - [`http`]: the router ([`http::app`]), one file per route group that only extracts, calls
 //!   and answers; `http/types.rs` holds every request and response body, `http/extract.rs` the
 //!   extractors whose rejections are JSON; [`error`] is the one error type every failure becomes,
