@@ -228,29 +228,35 @@ fn wait_ready(port: u16) -> bool {
     false
 }
 
-#[test]
-fn sigterm_drains_and_exits_zero() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_model_dir(dir.path(), &ModelSpec::default());
-    let port = free_port();
-    let mut child = embedserve()
+/// The binary serving a generated model on `port` with the extra `args`, stderr piped.
+fn serve_generated_model(dir: &std::path::Path, port: u16, args: &[&str]) -> std::process::Child {
+    write_model_dir(dir, &ModelSpec::default());
+    embedserve()
         .arg("--model-dir")
-        .arg(dir.path())
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--drain-timeout-secs",
-            "5",
-        ])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .stderr(Stdio::piped())
         .spawn()
-        .expect("starts");
-    assert!(wait_ready(port), "never became ready");
+        .expect("starts")
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &std::process::Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
+}
+
+#[test]
+fn sigterm_drains_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = serve_generated_model(dir.path(), port, &["--drain-timeout-secs", "5"]);
+    assert!(wait_ready(port), "never became ready");
+    terminate(&child);
     let status = child.wait().expect("exits");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
@@ -263,21 +269,14 @@ fn sigterm_drains_and_exits_zero() {
 #[test]
 fn sigterm_with_a_stuck_connection_exits_within_the_drain_timeout() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write_model_dir(dir.path(), &ModelSpec::default());
     let port = free_port();
-    let mut child = embedserve()
-        .arg("--model-dir")
-        .arg(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args([
-            "--drain-timeout-secs",
-            "1",
-            "--header-read-timeout-secs",
-            "60",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
+    let args = [
+        "--drain-timeout-secs",
+        "1",
+        "--header-read-timeout-secs",
+        "60",
+    ];
+    let mut child = serve_generated_model(dir.path(), port, &args);
     assert!(wait_ready(port), "never became ready");
     // A request head that never ends: hyper waits for it up to the header timeout (60 s).
     let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
@@ -286,11 +285,7 @@ fn sigterm_with_a_stuck_connection_exits_within_the_drain_timeout() {
         .expect("writes");
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    terminate(&child);
     let status = child.wait().expect("exits");
     let took = started.elapsed();
     assert!(status.success(), "exit {status}");
