@@ -229,7 +229,7 @@ fn wait_ready(port: u16) -> bool {
 }
 
 /// The binary serving a generated model on `port` with the extra `args`, stderr piped.
-fn serve_generated_model(dir: &std::path::Path, port: u16, args: &[&str]) -> std::process::Child {
+fn serve_generated_model(dir: &Path, port: u16, args: &[&str]) -> std::process::Child {
     write_model_dir(dir, &ModelSpec::default());
     embedserve()
         .arg("--model-dir")
