@@ -5,6 +5,7 @@
 //! raw paths, so label cardinality stays bounded.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -42,8 +43,32 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::warn!("another metrics recorder is installed; /metrics will be empty");
         }
         describe();
+        spawn_upkeep(handle.clone());
         handle
     })
+}
+
+/// How often histogram samples are folded into their buckets when nobody scrapes `/metrics`.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Folds pending histogram samples into their buckets every [`UPKEEP_INTERVAL`].
+///
+/// A recorder made by `build_recorder` keeps every histogram sample in a queue until the next
+/// render: without a scraper, memory grew by about 25 bytes per request (58 to 103 MiB over a
+/// 10-minute soak of 1.8 million requests). A plain thread, not a task, because the handle is
+/// created on first use, which may be outside the runtime.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("metrics upkeep thread not started ({e}); histograms drain only on scrape");
+    }
 }
 
 fn describe() {
