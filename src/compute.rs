@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rayon::ThreadPoolBuildError;
 use tokio::sync::oneshot;
 
 use crate::error::AppError;
@@ -25,18 +26,18 @@ pub struct ComputePool {
 }
 
 impl ComputePool {
-    /// A pool of `threads` threads (at least one) whose jobs must end within `timeout`.
-    pub fn new(threads: usize, timeout: Duration) -> Self {
+    /// A pool of `threads` threads (at least one) whose jobs must end within `timeout`; fails
+    /// when the system refuses to create a thread (a process or memory limit), which startup
+    /// reports as an error.
+    pub fn new(threads: usize, timeout: Duration) -> Result<Self, ThreadPoolBuildError> {
         let threads = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("embedserve-compute-{i}"))
-            .build()
-            // Only thread creation can fail here, and a server without threads cannot start.
-            .unwrap_or_else(|e| panic!("cannot start the compute threads: {e}"));
-        Self {
+            .build()?;
+        Ok(Self {
             threads: Arc::new(threads),
             timeout,
-        }
+        })
     }
 
     /// The instant by which a job submitted now must end; long loops in a job check it.
@@ -44,7 +45,9 @@ impl ComputePool {
         Instant::now() + self.timeout
     }
 
-    /// Runs `work` on a compute thread, answering 503 `timeout` when it takes too long.
+    /// Runs `work` on a compute thread, answering 503 `timeout` when it takes too long, or when
+    /// the work itself stops at [`ComputePool::deadline`] (a search answering
+    /// [`AppError::Timeout`] before the pool's own timer fires).
     pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
@@ -66,6 +69,8 @@ impl ComputePool {
                 "a compute thread dropped its job".to_owned(),
             )),
             Ok(Ok(Err(_))) => Err(AppError::Internal("the request's work panicked".to_owned())),
+            // Work that stopped at the pool's deadline does not know the timeout: this does.
+            Ok(Ok(Ok(Err(AppError::Timeout(_))))) => Err(AppError::Timeout(self.timeout.as_secs())),
             Ok(Ok(Ok(result))) => result,
         }
     }
@@ -74,11 +79,12 @@ impl ComputePool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::word2vec::query::QueryError;
 
     #[tokio::test]
     async fn runs_work_and_survives_a_panic() {
         // A generous timeout: printing the panic's backtrace is slow on a loaded machine.
-        let pool = ComputePool::new(1, Duration::from_secs(60));
+        let pool = ComputePool::new(1, Duration::from_secs(60)).expect("threads");
         assert_eq!(pool.run(|| Ok(1)).await.expect("ran"), 1);
         let panicked = pool.run::<u8, _>(|| panic!("boom")).await;
         assert!(
@@ -90,7 +96,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_past_the_timeout_is_answered_503() {
-        let pool = ComputePool::new(1, Duration::from_millis(100));
+        let pool = ComputePool::new(1, Duration::from_millis(100)).expect("threads");
         let late = pool.run(|| {
             std::thread::sleep(Duration::from_millis(400));
             Ok(2)
@@ -100,7 +106,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_whose_caller_gave_up_is_skipped() {
-        let pool = ComputePool::new(1, Duration::from_millis(50));
+        let pool = ComputePool::new(1, Duration::from_millis(50)).expect("threads");
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // The only thread is busy past the timeout of the job queued behind it.
         let busy = pool.run(|| {
@@ -117,5 +123,19 @@ mod tests {
         assert!(matches!(queued, Err(AppError::Timeout(_))));
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_search_past_its_deadline_reports_the_configured_timeout() {
+        let pool = ComputePool::new(1, Duration::from_secs(7)).expect("threads");
+        let stopped = pool
+            .run::<(), _>(|| Err(QueryError::DeadlineExceeded.into()))
+            .await
+            .expect_err("stopped at its deadline");
+        assert!(matches!(stopped, AppError::Timeout(7)), "{stopped:?}");
+        assert!(
+            stopped.to_string().contains("within 7 seconds"),
+            "{stopped}"
+        );
     }
 }

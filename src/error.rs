@@ -147,7 +147,8 @@ impl From<QueryError> for AppError {
             QueryError::NonFiniteVector { index } => {
                 Self::validation(format!("vector[{index}]"), error.to_string())
             }
-            // The compute pool answers the client at the same deadline; this value is dropped.
+            // The search stopped at the compute pool's deadline; the pool, which alone knows
+            // the timeout, puts it in the answer (see `ComputePool::run`).
             QueryError::DeadlineExceeded => Self::Timeout(0),
         }
     }

@@ -34,6 +34,14 @@ pub enum StartupError {
     /// The word2vec store could not be loaded.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The compute threads (`compute_threads`) could not be created.
+    #[error("cannot start {threads} compute threads (compute_threads): {source}")]
+    ComputeThreads {
+        /// How many were asked for.
+        threads: usize,
+        /// Why the system refused.
+        source: rayon::ThreadPoolBuildError,
+    },
     /// Loading panicked: a bug, reported instead of a silent hang in "not ready".
     #[error("loading the model or store failed unexpectedly: {0}")]
     LoaderPanicked(String),
@@ -53,10 +61,10 @@ impl Application {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| StartupError::Bind { address, source })?;
-        Ok(Self {
-            listener,
-            state: AppState::new(settings),
-        })
+        let threads = settings.compute_threads();
+        let state = AppState::new(settings)
+            .map_err(|source| StartupError::ComputeThreads { threads, source })?;
+        Ok(Self { listener, state })
     }
 
     /// The port actually bound.
@@ -197,5 +205,25 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_compute_threads_stop_startup_with_a_message() {
+        // A stack larger than the address space: the system refuses the thread.
+        let source = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .stack_size(1 << 50)
+            .build()
+            .expect_err("no room for that stack");
+        let message = StartupError::ComputeThreads { threads: 1, source }.to_string();
+        assert!(
+            message.starts_with("cannot start 1 compute threads (compute_threads): "),
+            "{message}"
+        );
     }
 }

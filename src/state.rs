@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use rayon::ThreadPoolBuildError;
+
 use crate::compute::ComputePool;
 use crate::config::Settings;
 use crate::error::AppError;
@@ -37,10 +39,11 @@ struct Shared {
 }
 
 impl AppState {
-    /// State for `settings`, with nothing loaded yet (not ready).
-    pub fn new(settings: Settings) -> Self {
-        let compute = ComputePool::new(settings.compute_threads(), settings.request_timeout());
-        Self {
+    /// State for `settings`, with nothing loaded yet (not ready); fails when the compute
+    /// threads cannot be created.
+    pub fn new(settings: Settings) -> Result<Self, ThreadPoolBuildError> {
+        let compute = ComputePool::new(settings.compute_threads(), settings.request_timeout())?;
+        Ok(Self {
             shared: Arc::new(Shared {
                 admission: Admission::new(settings.max_concurrent_requests),
                 settings,
@@ -49,7 +52,7 @@ impl AppState {
                 file_change_logged: AtomicBool::new(false),
                 compute,
             }),
-        }
+        })
     }
 
     /// The resolved settings.

@@ -79,12 +79,17 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--quality-workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="speed runs per setting (best is kept)")
+    parser.add_argument("--baseline", help="another embedserve binary (e.g. the main branch's) timed alongside, "
+                        "interleaved; speed rows then also give embedserve / baseline")
+    parser.add_argument("--speed-only", action="store_true", help="skip the quality runs")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     results = {"speed": [], "quality": [], "load_average_before": os.getloadavg()}
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}", flush=True)
     runners = {"embedserve": lambda *a: run_embedserve(args.embedserve, *a), "gensim": run_gensim}
+    if args.baseline:
+        runners["baseline"] = lambda *a: run_embedserve(args.baseline, *a)
     with tempfile.TemporaryDirectory() as tmp:
         for sg, arch in ((1, "skip-gram"), (0, "CBOW")):
             for workers in args.workers:
@@ -108,6 +113,15 @@ def main():
                       f"({row['embedserve_train_wps']:,.0f} training), gensim {row['gensim_total_wps']:,.0f} "
                       f"({row['gensim_train_wps']:,.0f}): ratio {row['ratio_total']:.2f}x end to end, "
                       f"{row['ratio_train']:.2f}x training", flush=True)
+                if args.baseline:
+                    row["vs_baseline_total"] = row["embedserve_total_wps"] / row["baseline_total_wps"]
+                    row["vs_baseline_train"] = row["embedserve_train_wps"] / row["baseline_train_wps"]
+                    print(f"{'':9} baseline {row['baseline_total_wps']:,.0f} words/s end to end "
+                          f"({row['baseline_train_wps']:,.0f} training): embedserve / baseline "
+                          f"{row['vs_baseline_total']:.3f}x end to end, {row['vs_baseline_train']:.3f}x training",
+                          flush=True)
+            if args.speed_only:
+                continue
             for impl, runner in runners.items():
                 scores = [evaluate(runner(args.corpus, os.path.join(tmp, f"q-{impl}.bin"), sg,
                                           args.quality_workers, seed)["vectors"], args.questions, args.wordsim)

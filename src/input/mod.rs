@@ -1,16 +1,19 @@
 //! Input preparation: the texts or token ids of a request become validated token ids.
 //!
-//! This is the one place for the per-request limits (`max_batch_size`, `max_tokens_per_input`,
-//! `max_batch_tokens`), truncation, the check that every id is a row of the matrix, and the rule
-//! that a pooled vector needs at least one token. Routes hand their inputs here and get back ids
-//! the model can gather, or an [`InputError`] naming the offending field (`inputs[2]`,
-//! `input_ids[0][5]`), which the HTTP layer answers with 422.
+//! This is the one place for the check that every id is a row of the matrix and the rule that a
+//! pooled vector needs at least one token, applying the per-request limits and truncation of
+//! `limits.rs` (`max_batch_size`, `max_tokens_per_input`, `max_batch_tokens`, `max_input_bytes`,
+//! `max_response_bytes`). Routes hand their inputs here and get back ids the model can gather,
+//! or an [`InputError`] naming the offending field (`inputs[2]`, `input_ids[0][5]`), which the
+//! HTTP layer answers with 422.
 
-use serde::Deserialize;
+mod limits;
 
-use crate::config::Settings;
+pub use limits::{Limits, TruncationDirection, check_response_size};
+
 use crate::model::pooling::Pooling;
 use crate::model::{EmbeddingModel, Tokenized};
+use limits::{TokenSequence, check_batch, check_total_tokens, within_byte_limit};
 
 /// A request input that cannot be served: the field at fault and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,34 +35,6 @@ impl InputError {
     }
 }
 
-/// The server's limits on one request's inputs.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// `max_batch_size`: inputs in one request.
-    pub max_batch: usize,
-    /// `max_tokens_per_input`: tokens in one input.
-    pub max_tokens: usize,
-    /// `max_batch_tokens`: tokens in all inputs of one request.
-    pub max_total_tokens: usize,
-    /// `max_input_bytes`: bytes of one text, checked before it is tokenized.
-    pub max_text_bytes: usize,
-    /// `max_response_bytes`: the estimated size of one response.
-    pub max_response_bytes: usize,
-}
-
-impl Limits {
-    /// The limits the settings configure.
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self {
-            max_batch: settings.max_batch_size,
-            max_tokens: settings.max_tokens_per_input,
-            max_total_tokens: settings.max_batch_tokens,
-            max_text_bytes: settings.max_input_bytes,
-            max_response_bytes: settings.max_response_bytes,
-        }
-    }
-}
-
 /// What a request asks of the preparation.
 #[derive(Debug, Clone, Copy)]
 pub struct InputOptions {
@@ -74,19 +49,6 @@ pub struct InputOptions {
     /// Keep each text's vocabulary pieces; without them, texts take the tokenizer's faster
     /// ids-only path (the ids are the same).
     pub with_tokens: bool,
-}
-
-/// Which tokens truncation removes (TEI's `truncation_direction`): `Right` keeps the first
-/// `max_tokens_per_input` tokens, `Left` the last. TEI spells them `Right`/`right`, `Left`/`left`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub enum TruncationDirection {
-    /// Cut the end: keep the first tokens.
-    #[default]
-    #[serde(alias = "right")]
-    Right,
-    /// Cut the start: keep the last tokens.
-    #[serde(alias = "left")]
-    Left,
 }
 
 /// A request's inputs before preparation.
@@ -155,53 +117,6 @@ pub fn tokenize(
     tokenize_each(texts, limits, options, encode)
 }
 
-/// A text's tokens as the limits see them: a count that can be cut.
-trait TokenSequence {
-    fn count(&self) -> usize;
-    fn keep_first(&mut self, max: usize);
-    fn keep_last(&mut self, max: usize);
-
-    /// Cuts the sequence to `max` tokens from the end `direction` says.
-    fn cut(&mut self, max: usize, direction: TruncationDirection) {
-        match direction {
-            TruncationDirection::Right => self.keep_first(max),
-            TruncationDirection::Left => self.keep_last(max),
-        }
-    }
-}
-
-impl TokenSequence for Tokenized {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn keep_first(&mut self, max: usize) {
-        self.truncate(max);
-    }
-
-    fn keep_last(&mut self, max: usize) {
-        let cut = self.len().saturating_sub(max);
-        self.ids.drain(..cut);
-        self.tokens.drain(..cut);
-        self.offsets.drain(..cut);
-        self.special.drain(..cut);
-    }
-}
-
-impl TokenSequence for Vec<u32> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn keep_first(&mut self, max: usize) {
-        self.truncate(max);
-    }
-
-    fn keep_last(&mut self, max: usize) {
-        self.drain(..self.len().saturating_sub(max));
-    }
-}
-
 /// [`tokenize`] with the encoding of one text given: full tokens or ids alone.
 fn tokenize_each<T: TokenSequence>(
     texts: &[String],
@@ -236,64 +151,6 @@ fn tokenize_each<T: TokenSequence>(
         .collect::<Result<Vec<_>, _>>()?;
     check_total_tokens(tokenized.iter().map(T::count), limits, options.field)?;
     Ok(tokenized)
-}
-
-/// The part of `text` that is tokenized: all of it when it fits in `max_bytes`; otherwise, with
-/// `truncate`, its longest prefix that fits and ends on a character boundary, and without it an
-/// error. Tokenizing costs memory in proportion to the text, so a huge text is refused (or cut)
-/// before any of that work. A cut only changes the tokens kept by truncation if the prefix holds
-/// fewer than `max_tokens_per_input` tokens, which needs tokens longer than `max_bytes /
-/// max_tokens_per_input` bytes on average.
-fn within_byte_limit<'a>(
-    text: &'a str,
-    max_bytes: usize,
-    options: InputOptions,
-    param: &str,
-) -> Result<&'a str, InputError> {
-    if text.len() <= max_bytes {
-        return Ok(text);
-    }
-    if !options.truncate {
-        return Err(InputError::new(
-            param,
-            format!(
-                "{param} has {} bytes; the limit is {max_bytes} (max_input_bytes; set \"truncate\": true to cut)",
-                text.len()
-            ),
-        ));
-    }
-    // Truncation from the left keeps the end: the longest suffix that fits.
-    if options.truncation_direction == TruncationDirection::Left {
-        let start = (text.len() - max_bytes..=text.len())
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(text.len());
-        return Ok(&text[start..]);
-    }
-    // A character is at most four bytes: the boundary is at most three bytes back.
-    let cut = (0..=max_bytes)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    Ok(&text[..cut])
-}
-
-/// Refuses a request whose response would exceed `max_response_bytes`, from its worst-case size
-/// (`estimated_bytes`, computed from the shape before any row is gathered).
-pub fn check_response_size(
-    estimated_bytes: usize,
-    limits: Limits,
-    field: &str,
-) -> Result<(), InputError> {
-    if estimated_bytes > limits.max_response_bytes {
-        return Err(InputError::new(
-            field,
-            format!(
-                "the response would take up to {estimated_bytes} bytes; the limit is {} (max_response_bytes): ask for fewer tokens, pooled vectors or a base64 encoding",
-                limits.max_response_bytes
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Checks raw token ids: batch size, length limit, and every id below `id_limit` (the matrix's
@@ -389,39 +246,6 @@ pub fn check_dimensions(requested: Option<usize>, available: usize) -> Result<us
     }
 }
 
-/// Checks a batch: at least one input, at most `max`.
-fn check_batch(len: usize, max: usize, field: &str) -> Result<(), InputError> {
-    if len == 0 {
-        return Err(InputError::new(field, format!("{field} must not be empty")));
-    }
-    if len > max {
-        return Err(InputError::new(
-            field,
-            format!("{field} has {len} items; the limit is {max} (max_batch_size)"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks that a request's inputs hold at most `max_batch_tokens` tokens in all.
-fn check_total_tokens(
-    lengths: impl Iterator<Item = usize>,
-    limits: Limits,
-    field: &str,
-) -> Result<(), InputError> {
-    let total: usize = lengths.sum();
-    if total > limits.max_total_tokens {
-        return Err(InputError::new(
-            field,
-            format!(
-                "the request has {total} tokens in all; the limit is {} (max_batch_tokens)",
-                limits.max_total_tokens
-            ),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,26 +255,6 @@ mod tests {
             ids: ids.to_vec(),
             tokens: None,
         }
-    }
-
-    #[test]
-    fn batch_and_total_limits() {
-        let limits = Limits {
-            max_batch: 2,
-            max_tokens: 4,
-            max_total_tokens: 5,
-            max_text_bytes: 100,
-            max_response_bytes: 1000,
-        };
-        assert_eq!(
-            check_batch(0, 2, "inputs").expect_err("empty").param,
-            "inputs"
-        );
-        assert!(check_batch(3, 2, "inputs").is_err());
-        assert!(check_batch(2, 2, "inputs").is_ok());
-        assert!(check_total_tokens([3, 2].into_iter(), limits, "inputs").is_ok());
-        let error = check_total_tokens([3, 3].into_iter(), limits, "inputs").expect_err("over");
-        assert!(error.message.contains("6 tokens in all"), "{error}");
     }
 
     #[test]
@@ -489,48 +293,5 @@ mod tests {
         let prepared =
             check_ids(vec![vec![1, 2, 3, 4]], false, 10, limits, from_the_left).expect("cut");
         assert_eq!(prepared, vec![self::prepared(&[2, 3, 4])]);
-    }
-
-    #[test]
-    fn a_text_over_the_byte_limit_is_refused_or_cut_at_a_character_boundary() {
-        // "你" is three bytes: a cut at 4 bytes must fall back to the boundary at 3.
-        let text = "你好a";
-        let refuse = InputOptions {
-            add_special_tokens: false,
-            truncate: false,
-            truncation_direction: TruncationDirection::Right,
-            field: "inputs",
-            with_tokens: false,
-        };
-        let right = InputOptions {
-            truncate: true,
-            ..refuse
-        };
-        let left = InputOptions {
-            truncation_direction: TruncationDirection::Left,
-            ..right
-        };
-        assert_eq!(within_byte_limit(text, 7, refuse, "inputs[0]"), Ok(text));
-        let error = within_byte_limit(text, 4, refuse, "inputs[0]").expect_err("over");
-        assert_eq!(error.param, "inputs[0]");
-        assert!(error.message.contains("7 bytes"), "{error}");
-        assert_eq!(within_byte_limit(text, 4, right, "inputs[0]"), Ok("你"));
-        assert_eq!(within_byte_limit(text, 2, right, "inputs[0]"), Ok(""));
-        assert_eq!(within_byte_limit(text, 4, left, "inputs[0]"), Ok("好a"));
-        assert_eq!(within_byte_limit(text, 2, left, "inputs[0]"), Ok("a"));
-    }
-
-    #[test]
-    fn the_response_size_is_checked_against_its_limit() {
-        let limits = Limits {
-            max_batch: 1,
-            max_tokens: 1,
-            max_total_tokens: 1,
-            max_text_bytes: 1,
-            max_response_bytes: 1000,
-        };
-        assert!(check_response_size(1000, limits, "inputs").is_ok());
-        let error = check_response_size(1001, limits, "inputs").expect_err("over");
-        assert!(error.message.contains("max_response_bytes"), "{error}");
     }
 }
