@@ -14,13 +14,24 @@
 #   TIME_LIMIT       seconds before the schemathesis run is killed (270)
 #   REPORT_DIR       where the JUnit and NDJSON reports go (a temporary directory, kept on failure)
 #   READY_TIMEOUT    seconds the server may take to become ready (60)
+#   EMBEDSERVE_SCHEMATHESIS_CACHE  where the venv goes when schemathesis is not on PATH
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 MAX_EXAMPLES=${MAX_EXAMPLES:-40}
 TIME_LIMIT=${TIME_LIMIT:-270}
 
-command -v schemathesis >/dev/null || { echo "schemathesis is not installed (pip install schemathesis)" >&2; exit 2; }
+# schemathesis on PATH, else the pinned version in a venv under $EMBEDSERVE_SCHEMATHESIS_CACHE
+# (default ~/.cache/embedserve-schemathesis), installed on first use as browser-check.sh does.
+SCHEMATHESIS=$(command -v schemathesis || true)
+if [ -z "$SCHEMATHESIS" ]; then
+  VENV=${EMBEDSERVE_SCHEMATHESIS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/embedserve-schemathesis}/venv
+  if ! "$VENV/bin/schemathesis" --version >/dev/null 2>&1; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r "$ROOT/scripts/schemathesis-requirements.txt"
+  fi
+  SCHEMATHESIS=$VENV/bin/schemathesis
+fi
 use_fixture_model
 use_embedserve_bin
 use_workdir keep
@@ -45,4 +56,4 @@ args=(--config-file "$WORK/schemathesis.toml" run "$ROOT/openapi.yaml" --url "$B
   --request-timeout 20 --workers 2 --report junit,ndjson --report-dir "$REPORT_DIR")
 [ -n "${SEED:-}" ] && args+=(--seed "$SEED")
 echo "schemathesis against $BASE (max $MAX_EXAMPLES examples per operation, at most ${TIME_LIMIT}s)"
-timeout --signal=INT --kill-after=10 "$TIME_LIMIT" schemathesis "${args[@]}" "$@"
+timeout --signal=INT --kill-after=10 "$TIME_LIMIT" "$SCHEMATHESIS" "${args[@]}" "$@"

@@ -28,13 +28,15 @@ def main():
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        kv.most_similar(word, topn=10)
+        found = kv.most_similar(word, topn=10)
         times.append((time.perf_counter() - started) * 1e3)
+        if found != top:  # a timed answer must be the answer
+            sys.exit(f"a timed query answered differently: {found} vs {top}")
     blas = [f"{p.get('internal_api')} {p.get('architecture')} x{p.get('num_threads')}" for p in threadpool_info()]
     print(json.dumps({
         "impl": "gensim", "threads": threads, "rows": len(kv), "dim": kv.vector_size,
         "load_ms": round(load_ms, 1), "median_ms": round(statistics.median(times), 3),
-        "min_ms": round(min(times), 3), "max_ms": round(max(times), 3), "top": top[0][0], "blas": blas,
+        "min_ms": round(min(times), 3), "max_ms": round(max(times), 3), "top": [w for w, _ in top], "blas": blas,
     }))
 
 

@@ -30,6 +30,7 @@ for rows in 100000 1000000; do
         python3 - "$ours" "$theirs" "$rows" "$threads" <<'PY'
 import json, sys
 ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+# The whole top 10 in gensim's order (random stores have no near ties at this size).
 assert ours["top"] == theirs["top"], (ours["top"], theirs["top"])
 cell = lambda r: f"{r['median_ms']:.2f} ms ({r['min_ms']:.2f} ms)"
 print(f"{sys.argv[3]:<8} {sys.argv[4]:<8} {cell(ours):<28} {cell(theirs):<28} "

@@ -56,6 +56,29 @@ def run_gensim(corpus, output, sg, workers, seed):
     return {"raw_words": raw_words, "total_s": total, "train_s": train_seconds, "vectors": model.wv}
 
 
+def corpus_words(corpus):
+    """Words in the corpus as LineSentence and --tokenized split it: the count both trainers see."""
+    with open(corpus, encoding="utf-8") as lines:
+        return sum(len(line.split()) for line in lines)
+
+
+def check_timed(runs, raw_words, wordsim):
+    """Refuses a rate over wrong work: every timed run must have trained on the whole corpus
+    (`raw_words` counted here, not read from a trainer's own output), learned gensim's vocabulary,
+    and give vectors about as good as gensim's (WordSim353 Spearman at most 0.1 below)."""
+    reference = runs["gensim"][0]["vectors"]
+    floor = reference.evaluate_word_pairs(wordsim)[1].statistic - 0.1
+    for impl, impl_runs in runs.items():
+        for run in impl_runs:
+            if run["raw_words"] != raw_words:
+                sys.exit(f"{impl} trained on {run['raw_words']} raw words, the corpus x epochs is {raw_words}")
+            if set(run["vectors"].index_to_key) != set(reference.index_to_key):
+                sys.exit(f"{impl}'s timed model has another vocabulary than gensim's")
+            spearman = run["vectors"].evaluate_word_pairs(wordsim)[1].statistic
+            if not spearman >= floor:
+                sys.exit(f"{impl}'s timed model scores WordSim353 Spearman {spearman:.4f}, below {floor:.4f}")
+
+
 def evaluate(vectors, questions, wordsim):
     analogy, _sections = vectors.evaluate_word_analogies(questions)
     _pearson, spearman, _oov = vectors.evaluate_word_pairs(wordsim)
@@ -99,7 +122,9 @@ def main():
                     for impl, runner in runners.items():
                         runs[impl].append(runner(args.corpus, os.path.join(tmp, f"{impl}.bin"), sg, workers,
                                                  args.seeds[0]))
-                best = {impl: {"raw_words": r[0]["raw_words"],
+                raw_words = corpus_words(args.corpus) * 5  # both trainers' default epochs
+                check_timed(runs, raw_words, args.wordsim)
+                best = {impl: {"raw_words": raw_words,
                                **{key: min(run[key] for run in r) for key in ("total_s", "train_s")}}
                         for impl, r in runs.items()}
                 row = {"arch": arch, "workers": workers}

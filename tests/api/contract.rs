@@ -1,4 +1,5 @@
-//! Live responses of every documented route and status checked against `openapi.yaml`.
+//! Live responses of every documented route checked against `openapi.yaml`; every documented
+//! status of every operation is produced in `contract_statuses.rs`.
 
 use std::collections::BTreeSet;
 
@@ -6,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Reply, TestApp, fasttext_fixture, spawn_app, spawn_app_configured};
 
-fn spec() -> Value {
+/// openapi.yaml as JSON.
+pub fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .expect("openapi.yaml");
     serde_yaml_ng::from_str(&text).expect("openapi.yaml is valid YAML")
@@ -33,7 +35,7 @@ fn response_pointer(spec: &Value, path: &str, method: &str, status: u16) -> Stri
 
 /// Checks that `reply` has a documented media type and, for JSON, validates it against the
 /// documented schema, using the whole document as the root so `#/components/...` resolve.
-fn check(spec: &Value, path: &str, method: &str, reply: &Reply) {
+pub fn check(spec: &Value, path: &str, method: &str, reply: &Reply) {
     let pointer = response_pointer(spec, path, method, reply.status);
     let response = spec.pointer(&pointer[1..]).expect("documented response");
     let content_type = reply
@@ -254,8 +256,10 @@ async fn error_statuses_match_the_error_schema() {
     let spec = spec();
     let app = spawn_app().await;
     let malformed = app.post_raw("/embed", "application/json", "{").await;
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
     check(&spec, "/embed", "post", &malformed);
     let media = app.post_raw("/embed", "text/csv", "a,b").await;
+    assert_eq!(media.status, 415, "{}", media.body);
     check(&spec, "/embed", "post", &media);
     let not_found = app.get("/missing").await;
     let mut root = spec.clone();

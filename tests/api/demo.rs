@@ -34,6 +34,12 @@ async fn the_demo_embeds_and_finds_planted_neighbours() {
     );
 
     let reply = app.get("/similar?word=cat&topn=5").await;
+    assert_eq!(
+        reply.body["data"].as_array().map(Vec::len),
+        Some(5),
+        "{}",
+        reply.body
+    );
     let animals = [
         "dog", "horse", "cow", "sheep", "goat", "pig", "rabbit", "lion", "tiger", "wolf", "fox",
         "bear", "deer",

@@ -14,6 +14,7 @@ mod auth;
 mod clients;
 mod connections;
 mod contract;
+mod contract_statuses;
 mod demo;
 mod docs;
 mod embed;

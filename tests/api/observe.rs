@@ -1,11 +1,13 @@
 //! Per-request observation (`src/http/observe.rs`): requests, latency, tokens and inputs are
 //! counted under their route template, never under the raw path, and under the method's name
-//! only for standard methods.
+//! only for standard methods. Test servers in this process share one recorder, so exact values
+//! are checked on the binary run as its own process, where every count is this test's own.
 
 use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
+use crate::startup::{free_port, serve_generated_model, terminate, wait_ready};
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
@@ -55,4 +57,88 @@ async fn made_up_methods_share_one_label() {
     ] {
         assert!(text.contains(needle), "{needle} missing from /metrics");
     }
+}
+
+/// The value of the metric line that starts with `series` (name and labels, exactly).
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.trim().parse().expect("a number"))
+}
+
+#[tokio::test]
+async fn metric_values_of_a_server_of_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = serve_generated_model(dir.path(), port, &[]);
+    assert!(
+        tokio::task::spawn_blocking(move || wait_ready(port))
+            .await
+            .expect("joins"),
+        "never became ready"
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut tokens = 0;
+    for inputs in [json!(["dog", "hello world"]), json!(["a b c d", "e", "f"])] {
+        let reply: serde_json::Value = client
+            .post(format!("{base}/embed"))
+            .json(&json!({"inputs": inputs}))
+            .send()
+            .await
+            .expect("embeds")
+            .json()
+            .await
+            .expect("json");
+        tokens += reply["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|item| item["tokens"].as_array().expect("tokens").len())
+            .sum::<usize>();
+    }
+    let missing = client
+        .get(format!("{base}/no/such/path"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    terminate(&child);
+    child.wait().expect("exits");
+    for (series, want) in [
+        (
+            r#"embedserve_requests_total{route="/embed",method="POST",status="200"}"#,
+            2.0,
+        ),
+        (
+            r#"embedserve_requests_total{route="unmatched",method="GET",status="404"}"#,
+            1.0,
+        ),
+        (r#"embedserve_tokens_total{route="/embed"}"#, tokens as f64),
+        (r#"embedserve_inputs_per_request_sum{route="/embed"}"#, 5.0),
+        (
+            r#"embedserve_inputs_per_request_count{route="/embed"}"#,
+            2.0,
+        ),
+        (
+            r#"embedserve_request_duration_seconds_count{route="/embed",method="POST"}"#,
+            2.0,
+        ),
+        // Only the /metrics request itself is being served while the text is rendered.
+        ("embedserve_requests_in_flight", 1.0),
+    ] {
+        assert_eq!(metric(&text, series), Some(want), "{series} in\n{text}");
+    }
+    assert!(
+        tokens > 5,
+        "the generated tokenizer splits the inputs: {tokens}"
+    );
 }

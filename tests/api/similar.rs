@@ -192,16 +192,7 @@ async fn gensim_reference_answers_over_http() {
         let reply = app
             .get(&format!("/similar?word={word}&topn={}", expected.len()))
             .await;
-        for (got, want) in reply.body["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .zip(expected)
-        {
-            let delta =
-                (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
-            assert!(delta < 1e-5, "{word}: {got} vs {want}");
-        }
+        assert_neighbours(&reply.body, expected, 1e-5, word);
     }
     let analogy = &reference["analogy"];
     let reply = app
@@ -233,16 +224,83 @@ async fn a_gensim_native_model_answers_as_gensim_over_http() {
     let expected = &reference["files"]["sg.model"]["most_similar"]["police"];
     let reply = app.get("/similar?word=police&topn=10").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    for (got, want) in reply.body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .zip(expected.as_array().expect("list"))
-    {
-        assert_eq!(got["word"], want[0], "{got} vs {want}");
-        let delta =
-            (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
-        assert!(delta < 1e-5, "{got} vs {want}");
+    assert_neighbours(
+        &reply.body,
+        expected.as_array().expect("list"),
+        1e-5,
+        "police",
+    );
+}
+
+/// The reply's `data` is gensim's `[word, score]` list: same length, scores within `tolerance`,
+/// the same word at every position unless gensim's scores there tie (within f32 rounding).
+fn assert_neighbours(body: &Value, expected: &[Value], tolerance: f64, what: &str) {
+    let data = body["data"].as_array().expect("data");
+    assert_eq!(data.len(), expected.len(), "{what}: {body}");
+    for (got, want) in data.iter().zip(expected) {
+        let want_score = want[1].as_f64().expect("score");
+        let delta = (got["score"].as_f64().expect("score") - want_score).abs();
+        assert!(delta < tolerance, "{what}: {got} vs {want}");
+        if got["word"] != want[0] {
+            let tied = expected.iter().any(|other| {
+                other[0] == got["word"]
+                    && (other[1].as_f64().expect("score") - want_score).abs() <= 1e-6
+            });
+            assert!(tied, "{what}: {got} in the place of gensim's {want}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trained_store_answers_as_gensim_word_for_word_over_http() {
+    // Its reference lists have no score gap under 1e-5 (tests/fixtures/make_wiki_lee_sg_reference.py).
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wiki-lee-sg");
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{fixtures}/wiki-lee-sg32.gensim.json")).expect("json"),
+    )
+    .expect("json");
+    let app =
+        spawn_app_configured(|s| s.word2vec = format!("{fixtures}/wiki-lee-sg32.bin").into()).await;
+    for case in reference["most_similar"].as_array().expect("cases") {
+        let mut body = json!({"positive": case["positive"], "negative": case["negative"], "topn": case["topn"]});
+        if !case["restrict_vocab"].is_null() {
+            body["restrict_vocab"] = case["restrict_vocab"].clone();
+        }
+        let reply = app.post("/similar", &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let expected = case["result"].as_array().expect("list");
+        assert_eq!(
+            words(&reply.body),
+            neighbour_words(&case["result"]),
+            "{case}"
+        );
+        assert_neighbours(&reply.body, expected, 1e-6, &case.to_string());
+    }
+    for case in reference["similar_by_vector"].as_array().expect("cases") {
+        let mut body = json!({"vector": case["vector"], "topn": case["topn"]});
+        if !case["restrict_vocab"].is_null() {
+            body["restrict_vocab"] = case["restrict_vocab"].clone();
+        }
+        let reply = app.post("/similar", &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(words(&reply.body), neighbour_words(&case["result"]));
+    }
+    for case in reference["doesnt_match"].as_array().expect("cases") {
+        let words: Vec<&str> = case["words"]
+            .as_array()
+            .expect("words")
+            .iter()
+            .map(|w| w.as_str().expect("word"))
+            .collect();
+        let reply = app
+            .get(&format!("/doesnt_match?words={}", words.join(",")))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.body["data"][0]["word"], case["result"],
+            "{}",
+            reply.body
+        );
     }
 }
 

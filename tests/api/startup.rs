@@ -202,7 +202,7 @@ fn a_qwen_sized_matrix_is_mapped_not_read() {
     );
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
     probe.local_addr().expect("addr").port()
 }
@@ -217,7 +217,7 @@ fn ready(port: u16) -> bool {
 }
 
 /// Polls readiness for up to 30 s.
-fn wait_ready(port: u16) -> bool {
+pub fn wait_ready(port: u16) -> bool {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
         if ready(port) {
@@ -229,7 +229,7 @@ fn wait_ready(port: u16) -> bool {
 }
 
 /// The binary serving a generated model on `port` with the extra `args`, stderr piped.
-fn serve_generated_model(dir: &Path, port: u16, args: &[&str]) -> std::process::Child {
+pub fn serve_generated_model(dir: &Path, port: u16, args: &[&str]) -> std::process::Child {
     write_model_dir(dir, &ModelSpec::default());
     embedserve()
         .arg("--model-dir")
@@ -242,7 +242,7 @@ fn serve_generated_model(dir: &Path, port: u16, args: &[&str]) -> std::process::
 }
 
 /// Sends SIGTERM to `child`.
-fn terminate(child: &std::process::Child) {
+pub fn terminate(child: &std::process::Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

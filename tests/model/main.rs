@@ -11,4 +11,5 @@ mod errors;
 mod fixtures;
 mod fuzz_inputs;
 mod loading;
+mod pooling;
 mod static_models;

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod brute_force;
 mod eval;
 mod fasttext;
 mod fuzz_regressions;
@@ -14,3 +15,4 @@ mod preprocess;
 mod query;
 mod store;
 mod train;
+mod trained;
