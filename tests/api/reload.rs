@@ -15,7 +15,7 @@ use safetensors::Dtype;
 
 use crate::common::{ModelSpec, stored, test_value, write_model_dir};
 use crate::helpers::{TestApp, floats, start, write_planted_store};
-use crate::multi::{expected_row, spawn_multi_app, write_model, write_small_store};
+use crate::multi::{expected_row, spawn_multi_app, write_model};
 
 /// A server reading `config` (a settings file) at start and at every reload.
 async fn spawn_from_file(dir: tempfile::TempDir, config: &Path) -> TestApp {
@@ -235,6 +235,12 @@ fn f32_row(id: usize, dim: usize) -> Vec<f32> {
         .collect()
 }
 
+/// Row 3 of `model` from `/embed`.
+async fn row(app: &TestApp, model: &str) -> crate::helpers::Reply {
+    app.post("/embed", &json!({"input_ids": [[3]], "model": model}))
+        .await
+}
+
 async fn served_dir(app: &TestApp, model: &str) -> PathBuf {
     let info = app.get("/info").await.body;
     let models = info["models"].as_array().expect("models").clone();
@@ -248,10 +254,6 @@ async fn a_file_renamed_over_is_served_after_a_reload_and_one_rewritten_in_place
     let wide = served_dir(&app, "wide").await;
     rename_new_weights_over(&wide);
     // The old file stays mapped and served until the reload: a rename never breaks a request.
-    let row = |app: &TestApp, model: &'static str| {
-        let body = json!({"input_ids": [[3]], "model": model});
-        async move { app.post("/embed", &body).await }
-    };
     assert_eq!(
         floats(&row(&app, "wide").await.body["data"][0]["embedding"]),
         expected_row(3, 12)
