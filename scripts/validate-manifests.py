@@ -30,6 +30,8 @@ KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # Variables the binary reads besides the settings of config/default.toml.
 EXTRA_VARIABLES = {"EMBEDSERVE_CONFIG", "EMBEDSERVE_HEALTHCHECK_ADDR"}
 HEALTH_LIVE, HEALTH_READY = "/health/live", "/health/ready"
+# The ConfigMap holding the settings file of models and stores, which running pods reload.
+CATALOG_CONFIG_MAP, CATALOG = "embedserve-catalog", "ConfigMap (catalog)"
 # Startup may take this long (seconds) before the pod is restarted: mapping a large model.
 MIN_STARTUP_BUDGET_SECS = 120
 DEFAULT_DRAIN_TIMEOUT_SECS = 30
@@ -81,6 +83,9 @@ def load_resources(kube_dir: Path, report: Report) -> dict[str, tuple[str, dict]
             if doc is None:
                 continue
             kind = doc.get("kind", "?")
+            # The catalog of models and stores is a ConfigMap of its own, mounted as a file.
+            if kind == "ConfigMap" and doc.get("metadata", {}).get("name") == CATALOG_CONFIG_MAP:
+                kind = CATALOG
             report.check(kind not in resources, name, f"second {kind}: one of each is expected")
             resources[kind] = (name, doc)
     check_kustomize_images(kustomization, resources, report)
@@ -153,6 +158,7 @@ def check_deployment(resources: dict, known: set[str], report: Report) -> None:
     check_shutdown(spec, container, config_map_data(resources), where, report)
     check_model_volume(spec, container, resources, where, report)
     check_environment(container, resources, where, report)
+    check_catalog(spec, container, resources, where, report)
     check_variables([e["name"] for e in container.get("env", [])], known, where, report)
 
 
@@ -233,6 +239,23 @@ def check_environment(container: dict, resources: dict, where: str, report: Repo
     report.check(listen.startswith("0.0.0.0:"), where, "EMBEDSERVE_LISTEN must bind 0.0.0.0 in a pod")
     report.check(listen.rsplit(":", 1)[-1] == str(ports.get("http")), where,
                  f"EMBEDSERVE_LISTEN {listen!r} does not match the http containerPort {ports.get('http')}")
+
+
+def check_catalog(spec: dict, container: dict, resources: dict, where: str, report: Report) -> None:
+    """The catalog ConfigMap is mounted whole (a subPath mount never sees updates, so a reload would
+    read the old list) and EMBEDSERVE_CONFIG names its file."""
+    if CATALOG not in resources:
+        return
+    catalog_name, catalog = resources[CATALOG]
+    volumes = [v["name"] for v in spec.get("volumes", [])
+               if v.get("configMap", {}).get("name") == CATALOG_CONFIG_MAP]
+    mounts = [m for m in container.get("volumeMounts", []) if m["name"] in volumes]
+    if not report.check(len(mounts) == 1, where, f"the ConfigMap {CATALOG_CONFIG_MAP} must be mounted once"):
+        return
+    report.check("subPath" not in mounts[0], where, f"{CATALOG_CONFIG_MAP} must be mounted without subPath")
+    files = [f"{mounts[0]['mountPath']}/{key}" for key in catalog.get("data", {})]
+    config = config_map_data(resources).get("EMBEDSERVE_CONFIG")
+    report.check(config in files, where, f"EMBEDSERVE_CONFIG {config!r} is not a file of {catalog_name}: {files}")
 
 
 def check_variables(names: list[str], known: set[str], where: str, report: Report) -> None:

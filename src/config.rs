@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 use crate::word2vec::StoreFormat;
 use crate::word2vec::store::UnknownStoreFormat;
 
+mod entries;
+mod source;
+
+use entries::unique_names;
+pub use entries::{ModelEntry, NotNamedPath, StoreEntry, split_named};
+pub use source::SettingsSource;
+
 /// The file read when neither `--config` nor `EMBEDSERVE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
 
@@ -72,8 +79,17 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub drain_timeout_secs: u64,
+    /// Named models, served side by side; when set, `model_dir` is not served (see
+    /// [`ModelEntry`]).
+    pub models: Vec<ModelEntry>,
+    /// Named word2vec stores, served side by side; when set, `word2vec` is not served (see
+    /// [`StoreEntry`]).
+    pub stores: Vec<StoreEntry>,
     /// Accepted API keys (`Authorization: Bearer <key>`); empty disables authentication.
     pub api_keys: Vec<String>,
+    /// Keys accepted by the admin routes (`POST /admin/reload`); empty: those routes take the
+    /// ordinary `api_keys`.
+    pub admin_api_keys: Vec<String>,
     /// Whether `/health*` and `/metrics` also require an API key.
     pub auth_protects_health: bool,
     /// Origins allowed by CORS; empty disables CORS, `["*"]` allows any.
@@ -115,7 +131,10 @@ impl Default for Settings {
             compute_threads: 0,
             request_timeout_secs: 30,
             drain_timeout_secs: 30,
+            models: Vec::new(),
+            stores: Vec::new(),
             api_keys: Vec::new(),
+            admin_api_keys: Vec::new(),
             auth_protects_health: false,
             cors_origins: Vec::new(),
             openai_token_ids: false,
@@ -285,8 +304,17 @@ impl Settings {
                         .to_string(),
                     message: e.message().to_owned(),
                 })?;
-        settings.api_keys = api_keys(settings.api_keys)?;
+        settings.api_keys = api_keys("api_keys", settings.api_keys)?;
+        settings.admin_api_keys = api_keys("admin_api_keys", settings.admin_api_keys)?;
         settings.validate()?;
+        unique_names(
+            "models",
+            settings.models.iter().map(|entry| entry.name.as_str()),
+        )?;
+        unique_names(
+            "stores",
+            settings.stores.iter().map(|entry| entry.name.as_str()),
+        )?;
         Ok(settings)
     }
 
@@ -378,7 +406,7 @@ fn to_usize(seconds: u64) -> usize {
 /// could never match). One empty value, as `EMBEDSERVE_API_KEYS=""` gives, is no keys: no
 /// authentication, as documented. An empty key among others (`--api-keys "k1,"`) is refused
 /// rather than silently accepted: it is a stray comma, or a key that never arrived.
-fn api_keys(keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
+fn api_keys(setting: &str, keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
     let keys: Vec<String> = keys.iter().map(|key| key.trim().to_owned()).collect();
     if keys == [""] {
         return Ok(Vec::new());
@@ -387,7 +415,7 @@ fn api_keys(keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
         Some(index) => Err(ConfigError::Invalid {
             origin: "settings".to_owned(),
             message: format!(
-                "api_keys: key {} of {} is empty (a stray comma?); give no keys at all to disable authentication",
+                "{setting}: key {} of {} is empty (a stray comma?); give no keys at all to disable authentication",
                 index + 1,
                 keys.len()
             ),

@@ -27,6 +27,12 @@ pub enum AppError {
     /// The word is not in the word2vec store (404).
     #[error("word {0:?} is not in the vocabulary")]
     UnknownWord(String),
+    /// The request names a model that is not served (404).
+    #[error("the model {0:?} does not exist: GET /v1/models lists the served models")]
+    ModelNotFound(String),
+    /// The request names a word2vec store that is not served (404).
+    #[error("the store {0:?} does not exist: GET /info lists the served stores")]
+    StoreNotFound(String),
     /// The route exists but not for this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -62,6 +68,10 @@ pub enum AppError {
     /// The request took longer than the configured timeout (503).
     #[error("the request did not finish within {0} seconds")]
     Timeout(u64),
+    /// A reload found a model, store or setting it cannot load; what was serving still serves
+    /// (422).
+    #[error("reload failed, nothing changed: {0}")]
+    ReloadFailed(String),
     /// A bug: a worker panicked or was cancelled. Never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,11 +91,14 @@ impl AppError {
         match self {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::RouteNotFound(_) | Self::UnknownWord(_) => StatusCode::NOT_FOUND,
+            Self::RouteNotFound(_)
+            | Self::UnknownWord(_)
+            | Self::ModelNotFound(_)
+            | Self::StoreNotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation { .. } | Self::ReloadFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             Self::NotReady
@@ -103,6 +116,8 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::RouteNotFound(_) => "not_found",
             Self::UnknownWord(_) => "unknown_word",
+            Self::ModelNotFound(_) => "model_not_found",
+            Self::StoreNotFound(_) => "store_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -113,6 +128,7 @@ impl AppError {
             Self::NotConfigured(_) => "not_configured",
             Self::ModelFileChanged(_) => "model_file_changed",
             Self::Timeout(_) => "timeout",
+            Self::ReloadFailed(_) => "reload_failed",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -121,6 +137,8 @@ impl AppError {
         match self {
             Self::Validation { param, .. } => Some(param),
             Self::UnknownWord(_) => Some("word"),
+            Self::ModelNotFound(_) => Some("model"),
+            Self::StoreNotFound(_) => Some("store"),
             _ => None,
         }
     }

@@ -11,8 +11,10 @@
 //!   its flags into a settings struct of the library.
 //! - [`config`]: [`config::Settings`] from `config/default.toml`, environment and flags.
 //! - [`startup`]: `Application::build` binds, `run` loads in the background and drains on
-//!   shutdown; [`connections`] accepts connections with a cap and timeouts; [`state`] is what
-//!   every request shares; [`compute`] runs CPU work off the async executor on one pool of
+//!   shutdown, reloads on SIGHUP; [`connections`] accepts connections with a cap and timeouts;
+//!   [`state`] is what every request shares, with the served [`catalog`] of named models and
+//!   stores behind an atomic pointer that a reload swaps (each request keeps the snapshot it
+//!   started with); [`compute`] runs CPU work off the async executor on one pool of
 //!   `compute_threads` threads, within the request timeout. `http/admission.rs` reads a work
 //!   route's body within its deadline and holds its admission permit until the response is
 //!   written; `http/tei.rs` answers TEI's clients.
@@ -51,6 +53,7 @@
 //! unit rows, gensim's order) → a [`word2vec::query::QueryError`] becomes a 404 or 422 by `From`
 //! → `http::types::ScoredWord` items in the store's envelope.
 
+pub mod catalog;
 pub mod cli;
 pub mod compute;
 pub mod config;

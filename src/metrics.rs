@@ -10,7 +10,9 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::state::Resources;
+use std::sync::Arc;
+
+use crate::catalog::{Catalog, ServedModel, ServedStore};
 
 /// Latency buckets in seconds: sub-millisecond lookups up to slow 512-token batches.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -74,21 +76,21 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 fn describe() {
     metrics::describe_counter!(
         "embedserve_requests_total",
-        "HTTP requests by route, method and status."
+        "HTTP requests by route, method and status, and the model or store that answered."
     );
     metrics::describe_histogram!(
         "embedserve_request_duration_seconds",
         metrics::Unit::Seconds,
-        "Request latency by route and method."
+        "Request latency by route and method, and the model or store that answered."
     );
     metrics::describe_gauge!("embedserve_requests_in_flight", "Requests being served.");
     metrics::describe_counter!(
         "embedserve_tokens_total",
-        "Tokens embedded or tokenized, by route."
+        "Tokens embedded or tokenized, by route and model."
     );
     metrics::describe_histogram!(
         "embedserve_inputs_per_request",
-        "Inputs in one request, by route."
+        "Inputs in one request, by route and model."
     );
     metrics::describe_counter!(
         "embedserve_load_shed_total",
@@ -96,26 +98,37 @@ fn describe() {
     );
     metrics::describe_gauge!(
         "embedserve_model_info",
-        "The served model (labels); always 1."
+        "A model (labels): 1 while served, 0 once a reload replaced or removed it."
     );
     metrics::describe_gauge!(
         "embedserve_word2vec_info",
-        "The served word2vec store (labels); always 1."
+        "A word2vec store (labels): 1 while served, 0 once a reload replaced or removed it."
+    );
+    metrics::describe_counter!(
+        "embedserve_reloads_total",
+        "Reloads (SIGHUP or POST /admin/reload) by result: success, or failure (nothing changed)."
     );
 }
 
-/// Records one finished request.
-pub fn record_request(route: &str, method: &str, status: u16, seconds: f64) {
-    let labels = [("route", route.to_owned()), ("method", method.to_owned())];
-    counter!("embedserve_requests_total", "route" => route.to_owned(), "method" => method.to_owned(), "status" => status.to_string())
-        .increment(1);
+/// Records one finished request; `model` names the model or store that answered, if any.
+pub fn record_request(route: &str, method: &str, status: u16, seconds: f64, model: Option<&str>) {
+    let mut labels = vec![("route", route.to_owned()), ("method", method.to_owned())];
+    if let Some(model) = model {
+        labels.push(("model", model.to_owned()));
+    }
     histogram!("embedserve_request_duration_seconds", &labels).record(seconds);
+    labels.push(("status", status.to_string()));
+    counter!("embedserve_requests_total", &labels).increment(1);
 }
 
 /// Records the work a request did: tokens processed and inputs in the batch.
-pub fn record_work(route: &str, tokens: usize, inputs: usize) {
-    counter!("embedserve_tokens_total", "route" => route.to_owned()).increment(tokens as u64);
-    histogram!("embedserve_inputs_per_request", "route" => route.to_owned()).record(inputs as f64);
+pub fn record_work(route: &str, model: Option<&str>, tokens: usize, inputs: usize) {
+    let mut labels = vec![("route", route.to_owned())];
+    if let Some(model) = model {
+        labels.push(("model", model.to_owned()));
+    }
+    counter!("embedserve_tokens_total", &labels).increment(tokens as u64);
+    histogram!("embedserve_inputs_per_request", &labels).record(inputs as f64);
 }
 
 /// Adds `delta` (+1 or -1) to the in-flight gauge.
@@ -128,27 +141,66 @@ pub fn record_shed() {
     counter!("embedserve_load_shed_total").increment(1);
 }
 
-/// Publishes what is served as info gauges.
-pub fn record_resources(resources: &Resources) {
-    if let Some(model) = &resources.model {
-        gauge!(
-            "embedserve_model_info",
-            "model" => model.name.clone(),
-            "rows" => model.matrix.rows().to_string(),
-            "dimension" => model.dimension().to_string(),
-            "dtype" => model.matrix.dtype().name(),
-            "tensor" => model.matrix.tensor().to_owned()
-        )
-        .set(1.0);
+/// Counts a reload: `success`, or `failure` (nothing changed).
+pub fn record_reload(succeeded: bool) {
+    let result = if succeeded { "success" } else { "failure" };
+    counter!("embedserve_reloads_total", "result" => result).increment(1);
+}
+
+/// Publishes what `current` serves as info gauges at 1, and those of `previous` it no longer
+/// serves (removed, or replaced by a new load) at 0.
+pub fn record_catalog(previous: Option<&Catalog>, current: &Catalog) {
+    if let Some(previous) = previous {
+        for served in previous.models() {
+            if !current
+                .models()
+                .iter()
+                .any(|kept| Arc::ptr_eq(kept, served))
+            {
+                model_info(served, 0.0);
+            }
+        }
+        for served in previous.stores() {
+            if !current
+                .stores()
+                .iter()
+                .any(|kept| Arc::ptr_eq(kept, served))
+            {
+                store_info(served, 0.0);
+            }
+        }
     }
-    if let Some(store) = &resources.store {
-        gauge!(
-            "embedserve_word2vec_info",
-            "store" => store.name(),
-            "words" => store.len().to_string(),
-            "dimension" => store.dim().to_string(),
-            "format" => store.format().map_or_else(|| "none".to_owned(), |f| f.to_string())
-        )
-        .set(1.0);
+    for served in current.models() {
+        model_info(served, 1.0);
     }
+    for served in current.stores() {
+        store_info(served, 1.0);
+    }
+}
+
+fn model_info(served: &ServedModel, value: f64) {
+    let model = &served.model;
+    gauge!(
+        "embedserve_model_info",
+        "model" => model.name.clone(),
+        "rows" => model.matrix.rows().to_string(),
+        "dimension" => model.dimension().to_string(),
+        "dtype" => model.matrix.dtype().name(),
+        "tensor" => model.matrix.tensor().to_owned(),
+        "path" => model.dir.display().to_string()
+    )
+    .set(value);
+}
+
+fn store_info(served: &ServedStore, value: f64) {
+    let store = &served.store;
+    gauge!(
+        "embedserve_word2vec_info",
+        "store" => served.name.clone(),
+        "words" => store.len().to_string(),
+        "dimension" => store.dim().to_string(),
+        "format" => store.format().map_or_else(|| "none".to_owned(), |f| f.to_string()),
+        "path" => store.path().map_or_else(String::new, |path| path.display().to_string())
+    )
+    .set(value);
 }

@@ -1,7 +1,8 @@
 //! Building and running the service: bind first, load in the background, drain on shutdown.
 //!
-//! The port opens at once so probes can see the process; `/health/ready` turns 200 only when the
-//! model and store are loaded. A loading error stops the server and is returned to the caller.
+//! The port opens at once so probes can see the process; `/health/ready` turns 200 only when
+//! every model and store is loaded. A loading error stops the server and is returned to the
+//! caller. Once serving, SIGHUP reloads (see [`AppState::reload`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,12 +11,10 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::config::{LoadMode, Settings};
+use crate::catalog::{self, Catalog, CatalogError};
+use crate::config::{Settings, SettingsSource};
 use crate::connections::{self, ConnectionLimits};
-use crate::model::{EmbeddingModel, LoadError};
-use crate::state::{AppState, Resources};
-use crate::word2vec::store::StoreError;
-use crate::word2vec::{LoadOptions, WordVectors};
+use crate::state::AppState;
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +27,9 @@ pub enum StartupError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The model directory could not be loaded.
+    /// A model or store could not be loaded.
     #[error("{0}")]
-    Load(#[from] LoadError),
-    /// The word2vec store could not be loaded.
-    #[error("{0}")]
-    Store(#[from] StoreError),
+    Load(#[from] CatalogError),
     /// The compute threads (`compute_threads`) could not be created.
     #[error("cannot start {threads} compute threads (compute_threads): {source}")]
     ComputeThreads {
@@ -55,14 +51,24 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listen address (port 0 picks a free port, as tests do).
+    /// Binds the listen address (port 0 picks a free port, as tests do). A reload keeps
+    /// `settings` and reads the files they name again.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let source = SettingsSource::Fixed(Box::new(settings.clone()));
+        Self::build_from(settings, source).await
+    }
+
+    /// As [`Application::build`], for `settings` read from `source`, which a reload reads again.
+    pub async fn build_from(
+        settings: Settings,
+        source: SettingsSource,
+    ) -> Result<Self, StartupError> {
         let address = settings.listen;
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| StartupError::Bind { address, source })?;
         let threads = settings.compute_threads();
-        let state = AppState::new(settings)
+        let state = AppState::with_source(settings, source)
             .map_err(|source| StartupError::ComputeThreads { threads, source })?;
         Ok(Self { listener, state })
     }
@@ -89,6 +95,7 @@ impl Application {
         let failure = Arc::new(OnceLock::new());
         let (failed_tx, failed_rx) = oneshot::channel();
         spawn_loading(state.clone(), failed_tx);
+        spawn_reload_on_hangup(state.clone());
         let signal = stop_signal(shutdown, failed_rx, state.clone(), failure.clone());
         let limits = ConnectionLimits::from_settings(state.settings());
         connections::serve(listener, crate::http::app(state), limits, signal).await;
@@ -104,9 +111,8 @@ fn spawn_loading(state: AppState, failed: oneshot::Sender<StartupError>) {
         let settings = state.settings().clone();
         let started = std::time::Instant::now();
         match tokio::task::spawn_blocking(move || load_resources(&settings)).await {
-            Ok(Ok(resources)) => {
-                crate::metrics::record_resources(&resources);
-                state.set_loaded(resources);
+            Ok(Ok(catalog)) => {
+                state.set_loaded(catalog);
                 tracing::info!(seconds = started.elapsed().as_secs_f64(), "ready");
             }
             Ok(Err(error)) => {
@@ -134,50 +140,33 @@ async fn stop_signal(
     state.begin_shutdown();
 }
 
-/// Loads what the settings name: the model directory and the word2vec store.
-pub fn load_resources(settings: &Settings) -> Result<Resources, StartupError> {
-    let model = settings
-        .model_dir()
-        .map(|dir| {
-            EmbeddingModel::load(
-                dir,
-                settings.embedding_tensor.as_deref(),
-                settings.model_name.as_deref(),
-            )
-        })
-        .transpose()?;
-    let model = match (model, settings.load_mode) {
-        (Some(mut model), LoadMode::Read) => {
-            model.matrix = model.matrix.into_memory()?;
-            Some(model)
-        }
-        (model, _) => model,
-    };
-    if let Some(model) = &model {
-        tracing::info!(
-            model = %model.name,
-            rows = model.matrix.rows(),
-            dim = model.dimension(),
-            dtype = model.matrix.dtype().name(),
-            "model loaded"
-        );
-    }
-    let store = settings
-        .word2vec()
-        .map(|path| load_store(settings, path))
-        .transpose()?;
-    Ok(Resources { model, store })
+/// Loads what the settings name: every model and word2vec store.
+pub fn load_resources(settings: &Settings) -> Result<Catalog, StartupError> {
+    let (catalog, _) = catalog::load(settings, None)?;
+    crate::metrics::record_catalog(None, &catalog);
+    Ok(catalog)
 }
 
-fn load_store(settings: &Settings, path: &std::path::Path) -> Result<WordVectors, StoreError> {
-    let options = LoadOptions {
-        format: settings.word2vec_format.store_format(),
-        limit: (settings.word2vec_limit > 0).then_some(settings.word2vec_limit),
-        lossy_utf8: settings.word2vec_lossy_utf8,
-    };
-    let store = WordVectors::load(path, &options)?;
-    tracing::info!(store = %path.display(), words = store.len(), dim = store.dim(), "word2vec store loaded");
-    Ok(store)
+/// Reloads on every SIGHUP, as daemons do; the outcome is logged and counted by the reload.
+fn spawn_reload_on_hangup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let kind = tokio::signal::unix::SignalKind::hangup();
+        let mut hangups = match tokio::signal::unix::signal(kind) {
+            Ok(hangups) => hangups,
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGHUP; reload with POST /admin/reload: {e}");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            // The reload logs and counts its outcome itself.
+            let _ = state.reload().await;
+        }
+    });
+    #[cfg(not(unix))]
+    drop(state);
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -110,7 +110,11 @@ pub fn main() -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
-    let settings = match Settings::load(args.config.as_deref(), args) {
+    let source = match args.settings_source() {
+        Ok(source) => source,
+        Err(e) => return fail(&e),
+    };
+    let settings = match source.load() {
         Ok(settings) => settings,
         Err(e) => return fail(&e),
     };
@@ -120,7 +124,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
     let outcome = runtime.block_on(async {
-        let application = Application::build(settings).await?;
+        let application = Application::build_from(settings, source).await?;
         tracing::info!(port = application.port(), "listening");
         application.run(shutdown_signal()).await
     });

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::choice;
-use crate::config::{LoadMode, LogFormat, StoreFormatSetting};
+use crate::config::{
+    LoadMode, LogFormat, ModelEntry, SettingsSource, StoreEntry, StoreFormatSetting, split_named,
+};
 
 /// Names and help of the `--word2vec-format` values.
 const WORD2VEC_FORMATS: &[(&str, &str)] = &[
@@ -59,10 +61,34 @@ pub struct ServeArgs {
     #[arg(long, env = "EMBEDSERVE_EMBEDDING_TENSOR", value_name = "NAME")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding_tensor: Option<String>,
-    /// word2vec store; an empty value serves none [default: models/demo/word2vec.bin].
-    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "FILE", value_parser = path_or_empty)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word2vec: Option<PathBuf>,
+    /// A named model, NAME=DIR; repeat for several (the first is the default). Added to
+    /// `--models`; either replaces `--model-dir`.
+    #[arg(long = "model", value_name = "NAME=DIR")]
+    #[serde(skip)]
+    pub model: Option<Vec<ModelEntry>>,
+    /// Named models, comma-separated NAME=DIR [default: none: `model_dir` is served].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_MODELS",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    #[serde(skip)]
+    pub models: Option<Vec<ModelEntry>>,
+    /// word2vec store FILE (an empty value serves none), or a named store NAME=FILE, repeated
+    /// for several (the first is the default) [default: models/demo/word2vec.bin].
+    #[arg(long, env = "EMBEDSERVE_WORD2VEC", value_name = "[NAME=]FILE")]
+    #[serde(skip)]
+    pub word2vec: Option<Vec<String>>,
+    /// Named word2vec stores, comma-separated NAME=FILE [default: none: `word2vec` is served].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_STORES",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    #[serde(skip)]
+    pub stores: Option<Vec<StoreEntry>>,
     /// Format of the word2vec store [default: auto].
     #[arg(
         long,
@@ -164,6 +190,16 @@ pub struct ServeArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_keys: Option<Vec<String>>,
+    /// Keys of the admin routes (POST /admin/reload), comma-separated; none: they take the
+    /// API keys [default: none].
+    #[arg(
+        long,
+        env = "EMBEDSERVE_ADMIN_API_KEYS",
+        value_name = "KEYS",
+        value_delimiter = ','
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_api_keys: Option<Vec<String>>,
     /// Whether health and metrics also require an API key [default: false].
     #[arg(long, env = "EMBEDSERVE_AUTH_PROTECTS_HEALTH", value_name = "BOOL")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,4 +235,87 @@ pub struct ServeArgs {
 /// Accepts an empty value, which means "serve none" for the model and the store.
 fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
     Ok(PathBuf::from(value))
+}
+
+impl ServeArgs {
+    /// Where the settings come from: the settings file under these flags and environment
+    /// variables, kept so that a reload reads the file again under the same flags.
+    pub fn settings_source(&self) -> Result<SettingsSource, String> {
+        let mut overrides = toml::Table::try_from(self).map_err(|e| e.to_string())?;
+        let models: Vec<&ModelEntry> = self.models.iter().chain(&self.model).flatten().collect();
+        let mut stores: Vec<StoreEntry> = self.stores.iter().flatten().cloned().collect();
+        let mut single = None;
+        for value in self.word2vec.iter().flatten() {
+            match split_named(value) {
+                Some(_) => stores.push(value.parse().map_err(|e| format!("--word2vec: {e}"))?),
+                None if single.is_none() => single = Some(value),
+                None => return Err("--word2vec: give one FILE, or NAME=FILE values".to_owned()),
+            }
+        }
+        if let (Some(file), true) = (single, !stores.is_empty()) {
+            return Err(format!(
+                "--word2vec: {file:?} has no name; with named stores, name every one (NAME=FILE)"
+            ));
+        }
+        if let Some(file) = single {
+            overrides.insert("word2vec".to_owned(), file.clone().into());
+        }
+        if !models.is_empty() {
+            overrides.insert("models".to_owned(), toml_value(&models)?);
+        }
+        if !stores.is_empty() {
+            overrides.insert("stores".to_owned(), toml_value(&stores)?);
+        }
+        Ok(SettingsSource::Layers {
+            config_file: self.config.clone(),
+            overrides,
+        })
+    }
+}
+
+fn toml_value(value: &impl Serialize) -> Result<toml::Value, String> {
+    toml::Value::try_from(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+    use crate::config::Settings;
+
+    fn settings(args: &[&str]) -> Result<Settings, String> {
+        let cli = Cli::try_parse_from([&["embedserve", "--config", "/dev/null"], args].concat())
+            .map_err(|e| e.to_string())?;
+        let source = cli.serve.settings_source()?;
+        source.load().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn repeated_named_flags_become_the_lists_and_a_bare_word2vec_stays_single() {
+        let named = settings(&[
+            "--model",
+            "potion=/m/potion",
+            "--model",
+            "qwen=/m/qwen",
+            "--word2vec",
+            "en=/m/en.bin",
+            "--word2vec",
+            "de=/m/de.bin",
+        ])
+        .expect("valid");
+        let names = |entries: Vec<&str>| entries.join(",");
+        assert_eq!(
+            names(named.models.iter().map(|m| m.name.as_str()).collect()),
+            "potion,qwen"
+        );
+        assert_eq!(named.stores[1].path, std::path::Path::new("/m/de.bin"));
+        let single = settings(&["--word2vec", "/m/a=b.bin"]).expect("valid");
+        assert_eq!(single.word2vec, std::path::Path::new("/m/a=b.bin"));
+        assert!(single.stores.is_empty());
+        let mixed = settings(&["--word2vec", "/m/x.bin", "--word2vec", "en=/m/en.bin"]);
+        assert!(mixed.expect_err("mixed").contains("no name"));
+        let twice = settings(&["--model", "a=/x", "--model", "a=/y"]).expect_err("twice");
+        assert!(twice.contains("\"a\" is given twice"), "{twice}");
+    }
 }

@@ -1,5 +1,5 @@
 //! Optional API keys: `Authorization: Bearer <key>`, compared as SHA-256 digests in constant
-//! time.
+//! time. The admin routes (`/admin/...`) take the `admin_api_keys` instead when they are set.
 
 use std::sync::Arc;
 
@@ -21,6 +21,8 @@ type KeyDigest = [u8; 32];
 #[derive(Clone)]
 pub(super) struct ApiKeys {
     digests: Arc<[KeyDigest]>,
+    /// The keys of the admin routes; empty: they take `digests` like every route.
+    admin: Arc<[KeyDigest]>,
     protect_health: bool,
 }
 
@@ -29,16 +31,20 @@ impl ApiKeys {
     pub(super) fn new(settings: &Settings) -> Self {
         Self {
             digests: settings.api_keys.iter().map(|key| digest(key)).collect(),
+            admin: settings
+                .admin_api_keys
+                .iter()
+                .map(|key| digest(key))
+                .collect(),
             protect_health: settings.auth_protects_health,
         }
     }
 
     /// Compares against every key without stopping at the first match, so timing reveals
     /// neither which key matched nor how much of a key, or how long a key, was right.
-    fn accept(&self, presented: &str) -> bool {
+    fn accept(keys: &[KeyDigest], presented: &str) -> bool {
         let presented = digest(presented);
-        self.digests
-            .iter()
+        keys.iter()
             .fold(subtle::Choice::from(0), |found, key| {
                 found | key.ct_eq(&presented)
             })
@@ -58,9 +64,13 @@ pub(super) async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    if keys.digests.is_empty()
-        || is_public(request.method(), request.uri().path(), keys.protect_health)
-    {
+    let path = request.uri().path();
+    let accepted = if path.starts_with("/admin/") && !keys.admin.is_empty() {
+        &keys.admin
+    } else {
+        &keys.digests
+    };
+    if accepted.is_empty() || is_public(request.method(), path, keys.protect_health) {
         return next.run(request).await;
     }
     let presented = request
@@ -70,7 +80,7 @@ pub(super) async fn require_api_key(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(key) if keys.accept(key) => next.run(request).await,
+        Some(key) if ApiKeys::accept(accepted, key) => next.run(request).await,
         _ => AppError::Unauthorized.into_response(),
     }
 }
@@ -96,11 +106,12 @@ mod tests {
             ..Settings::default()
         };
         let keys = ApiKeys::new(&settings);
-        assert!(keys.accept("beta-key"));
-        assert!(keys.accept("alpha"));
-        assert!(!keys.accept("beta"));
-        assert!(!keys.accept("beta-key2"));
-        assert!(!keys.accept(""));
+        let accept = |key| ApiKeys::accept(&keys.digests, key);
+        assert!(accept("beta-key"));
+        assert!(accept("alpha"));
+        assert!(!accept("beta"));
+        assert!(!accept("beta-key2"));
+        assert!(!accept(""));
         let get = Method::GET;
         assert!(is_public(&get, "/health/ready", false));
         assert!(!is_public(&get, "/health/ready", true));

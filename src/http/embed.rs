@@ -20,7 +20,8 @@ pub(super) async fn embed(
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
-            let model = worker_state.model()?;
+            let catalog = worker_state.catalog()?;
+            let model = catalog.model(request.model.as_deref())?;
             let (inputs, options) = request_inputs(&mut request)?;
             let limits = Limits::from_settings(worker_state.settings());
             let prepared = input::prepare(model, inputs, limits, options)?;
@@ -78,7 +79,9 @@ pub(super) async fn embed(
                 data,
                 usage,
             };
-            Ok(JsonBytes::of(&response)?.with_work(usage.prompt_tokens, count))
+            Ok(JsonBytes::of(&response)?
+                .with_work(usage.prompt_tokens, count)
+                .answered_by(&model.name))
         })
         .await
 }

@@ -7,11 +7,11 @@ use axum::extract::State;
 use serde::Serialize;
 
 use super::JsonBytes;
+use crate::catalog::{ServedModel, ServedStore};
 use crate::config::LoadMode;
 use crate::error::AppError;
-use crate::model::{EmbeddingModel, ModelKind, StaticEmbedding, StaticInfo};
+use crate::model::{ModelKind, StaticEmbedding, StaticInfo};
 use crate::state::AppState;
-use crate::word2vec::WordVectors;
 use crate::word2vec::subwords::{NgramSettings, Subwords};
 
 #[derive(Serialize)]
@@ -24,7 +24,7 @@ pub(super) async fn live() -> Json<impl Serialize> {
     Json(Status { status: "alive" })
 }
 
-/// `GET /health/ready`: 200 once the model and store are loaded, 503 before and during shutdown.
+/// `GET /health/ready`: 200 once every model and store is loaded, 503 before and during shutdown.
 pub(super) async fn ready(State(state): State<AppState>) -> Result<Json<impl Serialize>, AppError> {
     if state.is_ready() {
         Ok(Json(Status { status: "ready" }))
@@ -43,12 +43,18 @@ struct Info<'a> {
     name: &'static str,
     version: &'static str,
     ready: bool,
+    /// The default model (the first of `models`).
     model: Option<ModelInfo<'a>>,
+    /// The default store (the first of `stores`).
     word2vec: Option<StoreInfo<'a>>,
+    /// Every served model, the default first.
+    models: Vec<ModelInfo<'a>>,
+    /// Every served store, the default first.
+    stores: Vec<StoreInfo<'a>>,
     limits: Limits,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ModelInfo<'a> {
     name: &'a str,
     kind: ModelKind,
@@ -72,8 +78,10 @@ struct ModelInfo<'a> {
     weights_file_change: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct StoreInfo<'a> {
+    /// The name requests select it by (`store`).
+    name: &'a str,
     path: Option<&'a Path>,
     format: Option<String>,
     words: usize,
@@ -86,7 +94,7 @@ struct StoreInfo<'a> {
 }
 
 /// What gensim recorded in a native model file.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct GensimInfo {
     class: &'static str,
     vector_size: usize,
@@ -111,15 +119,25 @@ struct Limits {
 /// `GET /info`: what is served and with which limits.
 pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, AppError> {
     let settings = state.settings();
-    let resources = state.loaded();
+    let catalog = state.loaded();
+    let models: Vec<ModelInfo<'_>> = catalog
+        .iter()
+        .flat_map(|catalog| catalog.models())
+        .map(|served| model_info(served))
+        .collect();
+    let stores: Vec<StoreInfo<'_>> = catalog
+        .iter()
+        .flat_map(|catalog| catalog.stores())
+        .map(|served| store_info(served))
+        .collect();
     JsonBytes::of(&Info {
         name: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         ready: state.is_ready(),
-        model: resources
-            .and_then(|r| r.model.as_ref())
-            .map(|model| model_info(model, settings.load_mode)),
-        word2vec: resources.and_then(|r| r.store.as_ref()).map(store_info),
+        model: models.first().cloned(),
+        word2vec: stores.first().cloned(),
+        models,
+        stores,
         limits: Limits {
             body_limit_bytes: settings.body_limit_bytes,
             max_batch_size: settings.max_batch_size,
@@ -134,7 +152,8 @@ pub(super) async fn info(State(state): State<AppState>) -> Result<JsonBytes, App
     })
 }
 
-fn model_info(model: &EmbeddingModel, load_mode: LoadMode) -> ModelInfo<'_> {
+fn model_info(served: &ServedModel) -> ModelInfo<'_> {
+    let model = &served.model;
     ModelInfo {
         name: &model.name,
         kind: model.kind(),
@@ -150,13 +169,15 @@ fn model_info(model: &EmbeddingModel, load_mode: LoadMode) -> ModelInfo<'_> {
         weights_file: model.matrix.file(),
         tokenizer_vocab_size: model.tokenizer.vocab_size(),
         static_embedding: model.static_embedding.as_ref().map(StaticEmbedding::info),
-        load_mode,
-        weights_file_change: model.matrix.file_change(),
+        load_mode: served.load_mode(),
+        weights_file_change: served.file_change(),
     }
 }
 
-fn store_info(store: &WordVectors) -> StoreInfo<'_> {
+fn store_info(served: &ServedStore) -> StoreInfo<'_> {
+    let store = &served.store;
     StoreInfo {
+        name: &served.name,
         path: store.path(),
         format: store.format().map(|format| format.to_string()),
         words: store.len(),

@@ -1,5 +1,6 @@
 //! The HTTP API: one file per route group, assembled by [`app`].
 
+mod admin;
 mod admission;
 mod auth;
 mod docs;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
     let routed = Router::new()
         .merge(work)
         .route("/v1/models", get(openai::models))
+        .route("/admin/reload", post(admin::reload))
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))

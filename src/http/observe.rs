@@ -13,12 +13,14 @@ use axum::response::Response;
 use crate::metrics;
 
 /// Work a response reports, read here for the log line and the metrics.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct WorkDone {
     /// Tokens processed.
     pub tokens: usize,
     /// Inputs in the request.
     pub inputs: usize,
+    /// The model or store that answered (a configured name: bounded label values).
+    pub model: Option<String>,
 }
 
 /// Middleware: logs method, matched route, status, latency, tokens and request id, and records
@@ -41,7 +43,7 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
     let work = response
         .extensions()
         .get::<WorkDone>()
-        .copied()
+        .cloned()
         .unwrap_or_default();
     guard.finish(status, work);
     response
@@ -83,9 +85,10 @@ impl InFlight {
     fn record(&self, status: u16, work: WorkDone) {
         let seconds = self.started.elapsed().as_secs_f64();
         let (route, method) = (self.route.as_str(), self.method.as_str());
-        metrics::record_request(route, method, status, seconds);
+        let model = work.model.as_deref();
+        metrics::record_request(route, method, status, seconds, model);
         if work.inputs > 0 {
-            metrics::record_work(route, work.tokens, work.inputs);
+            metrics::record_work(route, model, work.tokens, work.inputs);
         }
         if status == 429 {
             metrics::record_shed();
@@ -96,6 +99,7 @@ impl InFlight {
             method,
             route,
             status,
+            model,
             latency_ms = seconds * 1000.0,
             tokens = work.tokens,
             "request"

@@ -3,8 +3,10 @@
 //!
 //! The vector of an input is the mean of its token rows, L2-normalized; `dimensions` keeps the
 //! first N values before normalizing. A static-embedding model answers with its library's exact
-//! sentence embedding (see [`crate::embedding`]). The requested `model` name is not enforced (clients send
-//! their own defaults); responses name the served model.
+//! sentence embedding (see [`crate::embedding`]). `model` selects one of the served models, the
+//! first without one; with a single model the name is not checked (clients send fixed names of
+//! their own), with several an unknown name is a 404 `model_not_found`, as OpenAI answers.
+//! Responses name the model that answered.
 //!
 //! Token ids as `input` are refused unless `openai_token_ids` is set: OpenAI clients that send
 //! ids (LangChain's `OpenAIEmbeddings` by default) tokenize with OpenAI's tiktoken, whose ids
@@ -31,7 +33,8 @@ pub(super) async fn embeddings(
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
-            let model = worker_state.model()?;
+            let catalog = worker_state.catalog()?;
+            let model = catalog.model(request.model.as_deref())?;
             check_token_ids(&request.input, worker_state.settings().openai_token_ids)?;
             let dimensions = input::check_dimensions(request.dimensions, model.dimension())?;
             let options = InputOptions {
@@ -71,7 +74,9 @@ pub(super) async fn embeddings(
                 model: &model.name,
                 usage: Usage::of(embeddings.tokens),
             };
-            Ok(JsonBytes::of(&response)?.with_work(embeddings.tokens, count))
+            Ok(JsonBytes::of(&response)?
+                .with_work(embeddings.tokens, count)
+                .answered_by(&model.name))
         })
         .await
 }
@@ -92,16 +97,22 @@ fn check_token_ids(input: &OpenAiInput, accepted: bool) -> Result<(), InputError
     ))
 }
 
-/// Handler of `GET /v1/models`: the served model.
+/// Handler of `GET /v1/models`: every served model, the default first.
 pub(super) async fn models(State(state): State<AppState>) -> Result<JsonBytes, AppError> {
-    let model = state.model()?;
+    let catalog = state.catalog()?;
+    // Without any model this answers as the model routes do (503 not_configured).
+    catalog.model(None)?;
     JsonBytes::of(&ModelList {
         object: "list",
-        data: vec![ModelObject {
-            id: &model.name,
-            object: "model",
-            created: 0,
-            owned_by: "embedserve",
-        }],
+        data: catalog
+            .models()
+            .iter()
+            .map(|served| ModelObject {
+                id: &served.model.name,
+                object: "model",
+                created: 0,
+                owned_by: "embedserve",
+            })
+            .collect(),
     })
 }

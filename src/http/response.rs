@@ -26,10 +26,21 @@ impl JsonBytes {
 
     /// Notes that the response covers `tokens` tokens in `inputs` inputs.
     pub fn with_work(self, tokens: usize, inputs: usize) -> Self {
+        let model = self.work.and_then(|work| work.model);
         Self {
-            work: Some(WorkDone { tokens, inputs }),
+            work: Some(WorkDone {
+                tokens,
+                inputs,
+                model,
+            }),
             ..self
         }
+    }
+
+    /// Notes the model or store that answered, for the metrics' `model` label and the log.
+    pub fn answered_by(mut self, model: &str) -> Self {
+        self.work.get_or_insert_with(WorkDone::default).model = Some(model.to_owned());
+        self
     }
 }
 

@@ -1,5 +1,8 @@
 //! word2vec routes: `/similar` (GET and POST), `/similarity`, `/vector`, `/vectors`,
 //! `/doesnt_match`, answered exactly as gensim's `KeyedVectors` answers them.
+//!
+//! `store` (a query parameter, or a field of a JSON body) selects one of the served stores, the
+//! first without one (see [`crate::catalog::Catalog::store`]); answers name the store.
 
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
@@ -9,6 +12,7 @@ use super::extract::{Json, QueryParams};
 use super::types::{
     OddOneOut, ScoredWord, SimilarRequest, StoreAnswer, Texts, VectorsRequest, WordPair, WordVector,
 };
+use crate::catalog::ServedStore;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::word2vec::WordVectors;
@@ -31,8 +35,16 @@ pub(super) async fn similar_get(
 ) -> Result<JsonBytes, AppError> {
     let mut params = QueryParams::parse(
         query.as_deref(),
-        &["word", "positive", "negative", "topn", "restrict_vocab"],
+        &[
+            "word",
+            "positive",
+            "negative",
+            "topn",
+            "restrict_vocab",
+            "store",
+        ],
     )?;
+    let store = params.single("store")?;
     let mut positive = params.words("word");
     positive.extend(params.words("positive"));
     let negative = params.words("negative");
@@ -42,7 +54,7 @@ pub(super) async fn similar_get(
         params.number("topn")?,
         params.number("restrict_vocab")?,
     )?;
-    run_search(state, Query::Words { positive, negative }, options).await
+    run_search(state, store, Query::Words { positive, negative }, options).await
 }
 
 /// `POST /similar` with a JSON body of words or a raw vector.
@@ -69,24 +81,27 @@ pub(super) async fn similar_post(
             Query::Words { positive, negative }
         }
     };
-    run_search(state, query, options).await
+    run_search(state, request.store, query, options).await
 }
 
 async fn run_search(
     state: AppState,
+    store: Option<String>,
     query: Query,
     options: SearchOptions,
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
-            let store = worker_state.store()?;
+            let catalog = worker_state.catalog()?;
+            let served = catalog.store(store.as_deref())?;
+            let store = &served.store;
             let neighbors = match &query {
                 Query::Words { positive, negative } => {
                     store.most_similar(positive, negative, &options)
                 }
                 Query::Vector(vector) => store.similar_by_vector(vector, &options),
             }?;
-            respond(store, neighbors.iter().enumerate().map(scored).collect())
+            respond(served, neighbors.iter().enumerate().map(scored).collect())
         })
         .await
 }
@@ -105,14 +120,16 @@ pub(super) async fn similarity(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBytes, AppError> {
-    let mut params = QueryParams::parse(query.as_deref(), &["word1", "word2"])?;
+    let mut params = QueryParams::parse(query.as_deref(), &["word1", "word2", "store"])?;
     let (word1, word2) = (params.required("word1")?, params.required("word2")?);
+    let store = params.single("store")?;
     state
         .run_blocking(move |worker_state| {
-            let store = worker_state.store()?;
-            let score = store.similarity(&word1, &word2)?;
+            let catalog = worker_state.catalog()?;
+            let served = catalog.store(store.as_deref())?;
+            let score = served.store.similarity(&word1, &word2)?;
             respond(
-                store,
+                served,
                 vec![WordPair {
                     index: 0,
                     word1: &word1,
@@ -130,13 +147,15 @@ pub(super) async fn vector(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBytes, AppError> {
-    let mut params = QueryParams::parse(query.as_deref(), &["word", "norm"])?;
+    let mut params = QueryParams::parse(query.as_deref(), &["word", "norm", "store"])?;
     let word = params.required("word")?;
     let norm = params.flag("norm")?;
+    let store = params.single("store")?;
     state
         .run_blocking(move |worker_state| {
-            let store = worker_state.store()?;
-            respond(store, vec![word_vector(store, 0, &word, norm)?])
+            let catalog = worker_state.catalog()?;
+            let served = catalog.store(store.as_deref())?;
+            respond(served, vec![word_vector(&served.store, 0, &word, norm)?])
         })
         .await
 }
@@ -153,14 +172,15 @@ pub(super) async fn vectors(
     check_query_words(&state, request.words.len(), "words")?;
     state
         .run_blocking(move |worker_state| {
-            let store = worker_state.store()?;
+            let catalog = worker_state.catalog()?;
+            let served = catalog.store(request.store.as_deref())?;
             let vectors = request
                 .words
                 .iter()
                 .enumerate()
-                .map(|(index, word)| word_vector(store, index, word, request.norm))
+                .map(|(index, word)| word_vector(&served.store, index, word, request.norm))
                 .collect::<Result<Vec<_>, _>>()?;
-            respond(store, vectors)
+            respond(served, vectors)
         })
         .await
 }
@@ -188,26 +208,29 @@ pub(super) async fn doesnt_match(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBytes, AppError> {
-    let mut params = QueryParams::parse(query.as_deref(), &["words"])?;
+    let mut params = QueryParams::parse(query.as_deref(), &["words", "store"])?;
     let words = params.words("words");
+    let store = params.single("store")?;
     if words.is_empty() {
         return Err(AppError::validation("words", "give at least one word"));
     }
     check_query_words(&state, words.len(), "words")?;
     state
         .run_blocking(move |worker_state| {
-            let store = worker_state.store()?;
-            let word = store.doesnt_match(&words)?;
-            respond(store, vec![OddOneOut { index: 0, word }])
+            let catalog = worker_state.catalog()?;
+            let served = catalog.store(store.as_deref())?;
+            let word = served.store.doesnt_match(&words)?;
+            respond(served, vec![OddOneOut { index: 0, word }])
         })
         .await
 }
 
-fn respond<T: Serialize>(store: &WordVectors, data: Vec<T>) -> Result<JsonBytes, AppError> {
-    JsonBytes::of(&StoreAnswer {
-        model: &store.name(),
+fn respond<T: Serialize>(served: &ServedStore, data: Vec<T>) -> Result<JsonBytes, AppError> {
+    Ok(JsonBytes::of(&StoreAnswer {
+        model: &served.name,
         data,
-    })
+    })?
+    .answered_by(&served.name))
 }
 
 /// gensim's default `topn`.

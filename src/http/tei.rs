@@ -31,7 +31,9 @@ pub(super) async fn embed(
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
-            let model = worker_state.model()?;
+            // TEI's request names no model: the default answers.
+            let catalog = worker_state.catalog()?;
+            let model = catalog.model(None)?;
             if request.prompt_name.is_some() {
                 return Err(InputError::new(
                     "prompt_name",
@@ -65,7 +67,9 @@ pub(super) async fn embed(
                     .map(|vector| Encoded::vector(vector, EncodingFormat::Float))
                     .collect(),
             );
-            Ok(JsonBytes::of(&response)?.with_work(embeddings.tokens, count))
+            Ok(JsonBytes::of(&response)?
+                .with_work(embeddings.tokens, count)
+                .answered_by(&model.name))
         })
         .await
 }

@@ -17,7 +17,8 @@ pub(super) async fn tokenize(
 ) -> Result<JsonBytes, AppError> {
     state
         .run_blocking(move |worker_state| {
-            let model = worker_state.model()?;
+            let catalog = worker_state.catalog()?;
+            let model = catalog.model(request.model.as_deref())?;
             let texts = request.inputs.into_vec();
             let options = InputOptions {
                 add_special_tokens: request.add_special_tokens,
@@ -40,7 +41,9 @@ pub(super) async fn tokenize(
                 data,
                 usage,
             };
-            Ok(JsonBytes::of(&response)?.with_work(usage.prompt_tokens, texts.len()))
+            Ok(JsonBytes::of(&response)?
+                .with_work(usage.prompt_tokens, texts.len())
+                .answered_by(&model.name))
         })
         .await
 }

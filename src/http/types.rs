@@ -82,6 +82,9 @@ impl Usage {
 pub(super) struct TokenizeRequest {
     /// A text or a list of texts.
     pub inputs: Texts,
+    /// The model to use (see [`crate::catalog::Catalog::model`]); the default without one.
+    #[serde(default, deserialize_with = "non_null")]
+    pub model: Option<String>,
     /// Add the model's special tokens (e.g. `[CLS]`); off, like `tokenizer.tokenize`.
     #[serde(default, deserialize_with = "present")]
     pub add_special_tokens: bool,
@@ -133,6 +136,9 @@ pub(super) struct TokenInfo<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EmbedRequest {
+    /// The model to use (see [`crate::catalog::Catalog::model`]); the default without one.
+    #[serde(default, deserialize_with = "non_null")]
+    pub model: Option<String>,
     /// A text or a list of texts, tokenized by the model's tokenizer.
     #[serde(default, deserialize_with = "non_null")]
     pub inputs: Option<Texts>,
@@ -191,8 +197,8 @@ pub(super) struct EmbeddedInput {
     pub embedding: Encoded,
 }
 
-/// Body of `POST /v1/embeddings` (OpenAI's shape). `model` and `user` are type-checked and not
-/// used; other fields are ignored, as clients send their own defaults.
+/// Body of `POST /v1/embeddings` (OpenAI's shape). `model` selects a model; `user` is
+/// type-checked and not used; other fields are ignored, as clients send their own defaults.
 #[derive(Debug, Deserialize)]
 pub(super) struct EmbeddingsRequest {
     /// A string, a list of strings, a list of token ids, or a list of id lists.
@@ -203,9 +209,9 @@ pub(super) struct EmbeddingsRequest {
     /// Keep the first N values, then normalize.
     #[serde(default, deserialize_with = "non_null")]
     pub dimensions: Option<usize>,
-    /// The client's model name: must be a string, not enforced.
-    #[serde(default, rename = "model", deserialize_with = "non_null")]
-    pub _model: Option<String>,
+    /// The model to use (see [`crate::catalog::Catalog::model`]); the default without one.
+    #[serde(default, deserialize_with = "non_null")]
+    pub model: Option<String>,
     /// OpenAI's end-user id: must be a string, ignored.
     #[serde(default, rename = "user", deserialize_with = "non_null")]
     pub _user: Option<String>,
@@ -319,6 +325,10 @@ pub(super) struct TeiEmbedResponse(pub Vec<Encoded>);
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SimilarRequest {
+    /// The word2vec store to search (see [`crate::catalog::Catalog::store`]); the default
+    /// without one.
+    #[serde(default, deserialize_with = "non_null")]
+    pub store: Option<String>,
     /// Words pulling the query towards them.
     #[serde(default, deserialize_with = "non_null")]
     pub positive: Option<Texts>,
@@ -343,6 +353,10 @@ pub(super) struct SimilarRequest {
 pub(super) struct VectorsRequest {
     /// The words, at most `max_topn` of them; every one must be in the store.
     pub words: Vec<String>,
+    /// The word2vec store to read (see [`crate::catalog::Catalog::store`]); the default without
+    /// one.
+    #[serde(default, deserialize_with = "non_null")]
+    pub store: Option<String>,
     /// Return unit-length vectors.
     #[serde(default)]
     pub norm: bool,

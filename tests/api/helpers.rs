@@ -70,6 +70,11 @@ pub async fn spawn_app_with(spec: &ModelSpec, customize: impl FnOnce(&mut Settin
     };
     customize(&mut settings);
     let application = Application::build(settings).await.expect("binds");
+    start(application, dir).await
+}
+
+/// Runs `application` until the returned app is dropped, once it is ready; `dir` holds its files.
+pub async fn start(application: Application, dir: tempfile::TempDir) -> TestApp {
     let address = format!("http://127.0.0.1:{}", application.port());
     let state = application.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
