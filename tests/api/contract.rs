@@ -187,6 +187,8 @@ fn cases() -> Vec<Case> {
         asset("base.css", 200),
         asset("icon.svg", 200),
         asset("missing.js", 404),
+        // A reload ignores its body; nothing changed, so everything is reported unchanged.
+        post("/admin/reload", json!({}), 200),
     ]
 }
 

@@ -14,7 +14,13 @@ use tokio::net::TcpStream;
 
 use crate::common::ModelSpec;
 use crate::contract::{check, spec};
-use crate::helpers::{Reply, TestApp, spawn_app, spawn_app_configured, spawn_app_with};
+use embedserve::config::Settings;
+use embedserve::startup::Application;
+
+use crate::helpers::{
+    Reply, TestApp, spawn_app, spawn_app_configured, spawn_app_with, start_loading,
+};
+use crate::multi::spawn_multi_app;
 
 /// One operation and a request it answers 200 to: the documented path, the target with its
 /// query, and the JSON body of a POST.
@@ -62,6 +68,13 @@ fn operations() -> Vec<Operation> {
         get("/openapi.json", "/openapi.json"),
         get("/docs", "/docs"),
         get("/playground/{file}", "/playground/main.js"),
+        // A reload reads no body; with fixed settings and unchanged files it changes nothing.
+        Operation {
+            method: "post",
+            path: "/admin/reload",
+            target: "/admin/reload",
+            body: None,
+        },
     ]
 }
 
@@ -375,8 +388,10 @@ async fn every_documented_status_of_every_operation_is_produced_and_valid() {
     })
     .await;
     for op in &ops {
+        // With nothing configured there is nothing to reload: that answers 200.
         if spec["paths"][op.path][op.method]["responses"]["503"].is_object()
             && !op.path.starts_with("/health")
+            && op.path != "/admin/reload"
         {
             let reply = send(&empty, op.method, op.target, op.body.as_ref()).await;
             produced.record(op.path, op.method, 503, &reply);
@@ -400,6 +415,52 @@ async fn every_documented_status_of_every_operation_is_produced_and_valid() {
     for path in ["/health", "/health/ready"] {
         let reply = broken.get(path).await;
         produced.record(path, "get", 503, &reply);
+    }
+    // A reload reads the changed weights again and fails: nothing changes and it says why.
+    let reply = send(&broken, "post", "/admin/reload", None).await;
+    produced.record("/admin/reload", "post", 422, &reply);
+
+    // 503 on a reload before the first load finished: the store is a FIFO nobody writes yet,
+    // so loading blocks in `open` until the test writes (nothing) to it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("store.bin");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        model_dir: "".into(),
+        word2vec: fifo.clone(),
+        ..Settings::default()
+    };
+    let loading = start_loading(Application::build(settings).await.expect("binds"), dir);
+    let reply = send(&loading, "post", "/admin/reload", None).await;
+    produced.record("/admin/reload", "post", 503, &reply);
+    let reply = loading.get("/health/ready").await;
+    produced.record("/health/ready", "get", 503, &reply);
+    // Opening the write end lets the blocked load read an empty file and fail.
+    drop(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&fifo)
+            .expect("write end"),
+    );
+
+    // 404 for a model or store no one configured, where several are served.
+    let multi = spawn_multi_app().await;
+    for (path, body) in [
+        ("/embed", json!({"inputs": "hello", "model": "gpt-4"})),
+        ("/tokenize", json!({"inputs": "hello", "model": "gpt-4"})),
+        (
+            "/v1/embeddings",
+            json!({"input": "hello", "model": "gpt-4"}),
+        ),
+    ] {
+        check_request(&spec, path, &body);
+        let reply = multi.post(path, &body).await;
+        produced.record(path, "post", 404, &reply);
     }
 
     // 429 with Retry-After on every admitted route while the only permit is held.

@@ -75,12 +75,8 @@ pub async fn spawn_app_with(spec: &ModelSpec, customize: impl FnOnce(&mut Settin
 
 /// Runs `application` until the returned app is dropped, once it is ready; `dir` holds its files.
 pub async fn start(application: Application, dir: tempfile::TempDir) -> TestApp {
-    let address = format!("http://127.0.0.1:{}", application.port());
     let state = application.state().clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(application.run(async move {
-        let _ = stopped.await;
-    }));
+    let app = start_loading(application, dir);
     for _ in 0..500 {
         if state.is_ready() {
             break;
@@ -88,6 +84,16 @@ pub async fn start(application: Application, dir: tempfile::TempDir) -> TestApp 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(state.is_ready(), "the test server did not become ready");
+    app
+}
+
+/// Runs `application` until the returned app is dropped, without waiting for it to be ready.
+pub fn start_loading(application: Application, dir: tempfile::TempDir) -> TestApp {
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(application.run(async move {
+        let _ = stopped.await;
+    }));
     TestApp {
         address,
         client: reqwest::Client::new(),

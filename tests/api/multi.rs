@@ -92,7 +92,7 @@ async fn requests_select_a_model_by_name_and_the_first_answers_without_one() {
         assert_eq!(reply.status, 200, "{model:?}: {}", reply.body);
         assert_eq!(reply.body["model"], name);
         assert_eq!(
-            floats(&reply.body["data"][0]["embedding"]),
+            floats(&reply.body["data"][0]["embedding"][0]),
             [expected_row(3, dim)].concat()
         );
     }

@@ -19,11 +19,11 @@ async fn metrics_count_requests_by_route_template() {
     let reply = app.get("/metrics").await;
     let text = reply.text();
     for needle in [
-        r#"embedserve_requests_total{route="/embed",method="POST",status="200"}"#,
+        r#"embedserve_requests_total{route="/embed",method="POST",model="test-model",status="200"}"#,
         r#"route="/similar""#,
         r#"route="unmatched""#,
         "embedserve_request_duration_seconds_bucket",
-        r#"embedserve_tokens_total{route="/embed"}"#,
+        r#"embedserve_tokens_total{route="/embed",model="test-model"}"#,
         "embedserve_inputs_per_request_bucket",
         "embedserve_requests_in_flight",
     ] {
@@ -113,29 +113,46 @@ async fn metric_values_of_a_server_of_its_own() {
         .expect("text");
     terminate(&child);
     child.wait().expect("exits");
+    // The model is named after its directory.
+    let model = dir
+        .path()
+        .file_name()
+        .and_then(|name| name.to_str())
+        .expect("a UTF-8 name");
+    let route_model = format!(r#"route="/embed",model="{model}""#);
     for (series, want) in [
         (
-            r#"embedserve_requests_total{route="/embed",method="POST",status="200"}"#,
+            format!(
+                r#"embedserve_requests_total{{route="/embed",method="POST",model="{model}",status="200"}}"#
+            ),
             2.0,
         ),
         (
-            r#"embedserve_requests_total{route="unmatched",method="GET",status="404"}"#,
+            r#"embedserve_requests_total{route="unmatched",method="GET",status="404"}"#.to_owned(),
             1.0,
         ),
-        (r#"embedserve_tokens_total{route="/embed"}"#, tokens as f64),
-        (r#"embedserve_inputs_per_request_sum{route="/embed"}"#, 5.0),
         (
-            r#"embedserve_inputs_per_request_count{route="/embed"}"#,
+            format!("embedserve_tokens_total{{{route_model}}}"),
+            tokens as f64,
+        ),
+        (
+            format!("embedserve_inputs_per_request_sum{{{route_model}}}"),
+            5.0,
+        ),
+        (
+            format!("embedserve_inputs_per_request_count{{{route_model}}}"),
             2.0,
         ),
         (
-            r#"embedserve_request_duration_seconds_count{route="/embed",method="POST"}"#,
+            format!(
+                r#"embedserve_request_duration_seconds_count{{route="/embed",method="POST",model="{model}"}}"#
+            ),
             2.0,
         ),
         // Only the /metrics request itself is being served while the text is rendered.
-        ("embedserve_requests_in_flight", 1.0),
+        ("embedserve_requests_in_flight".to_owned(), 1.0),
     ] {
-        assert_eq!(metric(&text, series), Some(want), "{series} in\n{text}");
+        assert_eq!(metric(&text, &series), Some(want), "{series} in\n{text}");
     }
     assert!(
         tokens > 5,

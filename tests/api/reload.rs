@@ -152,7 +152,7 @@ async fn check_answer(app: &TestApp, route: &str, reference: &Value) {
     match route {
         "/embed" => {
             assert_eq!(reply.body["model"], "b");
-            let row = floats(&reply.body["data"][0]["embedding"]);
+            let row = floats(&reply.body["data"][0]["embedding"][0]);
             assert!(
                 row == expected_row(3, 6) || row == expected_row(3, 10),
                 "{route}: {row:?} is neither b1's nor b2's row"
@@ -189,14 +189,15 @@ async fn a_failed_reload_changes_nothing_and_says_why() {
     ] {
         write_config(&files.config, b, store);
         let reply = app.post("/admin/reload", &json!({})).await;
-        let message = reply.assert_error(422, "reload_failed").unwrap_or_default();
+        reply.assert_error(422, "reload_failed");
+        let message = reply.body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(&names), "{message}");
         let served = app
             .post("/embed", &json!({"input_ids": [[3]], "model": "b"}))
             .await;
         assert_eq!(served.status, 200, "{}", served.body);
         assert_eq!(
-            floats(&served.body["data"][0]["embedding"]),
+            floats(&served.body["data"][0]["embedding"][0]),
             expected_row(3, 6)
         );
         assert_eq!(app.get("/health/ready").await.status, 200);
@@ -255,7 +256,7 @@ async fn a_file_renamed_over_is_served_after_a_reload_and_one_rewritten_in_place
     rename_new_weights_over(&wide);
     // The old file stays mapped and served until the reload: a rename never breaks a request.
     assert_eq!(
-        floats(&row(&app, "wide").await.body["data"][0]["embedding"]),
+        floats(&row(&app, "wide").await.body["data"][0]["embedding"][0]),
         expected_row(3, 12)
     );
     let reply = app.post("/admin/reload", &json!({})).await;
@@ -263,7 +264,7 @@ async fn a_file_renamed_over_is_served_after_a_reload_and_one_rewritten_in_place
     assert_eq!(reply.body["models"]["loaded"], json!(["wide"]));
     assert_eq!(reply.body["models"]["unchanged"], json!(["narrow"]));
     assert_eq!(
-        floats(&row(&app, "wide").await.body["data"][0]["embedding"]),
+        floats(&row(&app, "wide").await.body["data"][0]["embedding"][0]),
         f32_row(3, 12)
     );
 
@@ -285,7 +286,7 @@ async fn a_file_renamed_over_is_served_after_a_reload_and_one_rewritten_in_place
     );
     let reply = row(&app, "narrow").await;
     assert_eq!(
-        (reply.status, floats(&reply.body["data"][0]["embedding"])),
+        (reply.status, floats(&reply.body["data"][0]["embedding"][0])),
         (200, expected_row(3, 6))
     );
     assert_eq!(app.get("/health/ready").await.status, 200);
@@ -319,6 +320,16 @@ async fn the_admin_route_takes_the_admin_keys_when_set() {
         .assert_error(401, "unauthorized");
 }
 
+/// A spawned server, killed when the test ends, also when an assertion fails first.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The old mapping of a replaced weights file, as `/proc/PID/maps` lists it once unlinked.
 fn deleted_mappings(pid: u32, file: &Path) -> usize {
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("maps");
@@ -334,15 +345,18 @@ async fn sighup_swaps_a_replaced_file_and_the_old_map_is_released() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"))
-        .env_clear()
-        .args(["--config", "/dev/null", "--word2vec", "", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--model")
-        .arg(format!("m={}", model.display()))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
+    let child = KilledOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"))
+            .env_clear()
+            .args(["--config", "/dev/null", "--word2vec", "", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--model")
+            .arg(format!("m={}", model.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts"),
+    );
     let client = reqwest::Client::new();
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
     let row = || async {
@@ -354,7 +368,7 @@ async fn sighup_swaps_a_replaced_file_and_the_old_map_is_released() {
         match reply {
             Ok(reply) if reply.status() == 200 => {
                 let body: Value = reply.json().await.expect("json");
-                Some(floats(&body["data"][0]["embedding"]))
+                Some(floats(&body["data"][0]["embedding"][0]))
             }
             _ => None,
         }
@@ -375,12 +389,12 @@ async fn sighup_swaps_a_replaced_file_and_the_old_map_is_released() {
     let weights = model.join("model.safetensors");
     rename_new_weights_over(&model);
     assert_eq!(
-        deleted_mappings(child.id(), &weights),
+        deleted_mappings(child.0.id(), &weights),
         1,
         "the old file is still mapped"
     );
     let hup = std::process::Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
+        .args(["-HUP", &child.0.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(hup.success());
@@ -392,15 +406,14 @@ async fn sighup_swaps_a_replaced_file_and_the_old_map_is_released() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let left = deleted_mappings(child.id(), &weights);
-    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+    let left = deleted_mappings(child.0.id(), &weights);
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.0.id()))
         .expect("fds")
         .flatten()
         .filter_map(|fd| std::fs::read_link(fd.path()).ok())
         .filter(|target| target.to_string_lossy().ends_with("(deleted)"))
         .count();
-    child.kill().expect("kill");
-    let _ = child.wait();
+    drop(child);
     assert!(swapped, "SIGHUP did not swap in the new file");
     assert_eq!(left, 0, "the old map was not released");
     assert_eq!(fds, 0, "a descriptor of the old file is still open");
