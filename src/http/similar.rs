@@ -23,15 +23,22 @@ enum Query {
     Vector(Vec<f32>),
 }
 
-/// `GET /similar?word=python&topn=5`, with `positive`/`negative` (repeated or comma lists) and
-/// `restrict_vocab`.
+/// `GET /similar?word=python&topn=5`, with `positive`/`negative` (repeated or comma lists),
+/// `restrict_vocab` and `exact` (scan every row of a store served from an index file).
 pub(super) async fn similar_get(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBytes, AppError> {
     let mut params = QueryParams::parse(
         query.as_deref(),
-        &["word", "positive", "negative", "topn", "restrict_vocab"],
+        &[
+            "word",
+            "positive",
+            "negative",
+            "topn",
+            "restrict_vocab",
+            "exact",
+        ],
     )?;
     let mut positive = params.words("word");
     positive.extend(params.words("positive"));
@@ -41,6 +48,7 @@ pub(super) async fn similar_get(
         &state,
         params.number("topn")?,
         params.number("restrict_vocab")?,
+        params.flag("exact")?,
     )?;
     run_search(state, Query::Words { positive, negative }, options).await
 }
@@ -50,7 +58,12 @@ pub(super) async fn similar_post(
     State(state): State<AppState>,
     Json(request): Json<SimilarRequest>,
 ) -> Result<JsonBytes, AppError> {
-    let options = search_options(&state, request.topn, request.restrict_vocab)?;
+    let options = search_options(
+        &state,
+        request.topn,
+        request.restrict_vocab,
+        request.exact.unwrap_or(false),
+    )?;
     let words = |texts: Option<Texts>| texts.map(Texts::into_vec).unwrap_or_default();
     let query = match (
         request.vector,
@@ -217,6 +230,7 @@ fn search_options(
     state: &AppState,
     topn: Option<usize>,
     restrict_vocab: Option<usize>,
+    exact: bool,
 ) -> Result<SearchOptions, AppError> {
     let max = state.settings().max_topn;
     let topn = topn.unwrap_or(DEFAULT_TOPN.min(max));
@@ -231,6 +245,7 @@ fn search_options(
         restrict_vocab,
         parallel: true,
         deadline: Some(state.compute().deadline()),
+        exact,
     })
 }
 

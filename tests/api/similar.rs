@@ -380,3 +380,61 @@ async fn vectors_of_many_words_come_in_request_order_as_vector_gives_them() {
         .await
         .assert_error(503, "not_configured");
 }
+
+#[tokio::test]
+async fn an_index_file_answers_approximately_or_exactly_as_gensim() {
+    let Some(store) = shared_fixture("word2vec/lee-cbow50.bin") else {
+        return;
+    };
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.with_file_name("lee-cbow50.reference.json"))
+            .expect("reference"),
+    )
+    .expect("json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = dir.path().join("lee.index");
+    let loaded =
+        embedserve::word2vec::WordVectors::load(&store, &Default::default()).expect("store");
+    embedserve::word2vec::index::write_index(&loaded, &index, &Default::default()).expect("index");
+    let app = spawn_app_configured(|s| s.word2vec = index.clone()).await;
+    let info = app.get("/info").await;
+    assert_eq!(info.body["word2vec"]["format"], "index");
+    assert_eq!(info.body["word2vec"]["search"], "approximate");
+    assert_eq!(info.body["word2vec"]["index"]["dtype"], "f16");
+    assert_eq!(info.body["word2vec"]["index"]["connectivity"], 16);
+    for (word, expected) in reference["most_similar"].as_object().expect("probes") {
+        let topn = expected.as_array().expect("list").len();
+        let exact = app
+            .get(&format!("/similar?word={word}&topn={topn}&exact=true"))
+            .await;
+        assert_eq!(exact.status, 200, "{}", exact.body);
+        let scores = exact.body["data"].as_array().expect("data");
+        assert_eq!(scores.len(), topn);
+        for (got, want) in scores.iter().zip(expected.as_array().expect("list")) {
+            let delta =
+                (got["score"].as_f64().expect("score") - want[1].as_f64().expect("score")).abs();
+            assert!(delta < 1e-5, "{word}: {got} vs {want}");
+        }
+        let approximate = app.get(&format!("/similar?word={word}&topn={topn}")).await;
+        let found = words(&approximate.body);
+        assert_eq!(found.len(), topn);
+        assert!(!found.contains(word));
+    }
+    let analogy = &reference["analogy"];
+    let body = json!({"positive": analogy["positive"], "negative": analogy["negative"], "topn": 5, "exact": true});
+    let reply = app.post("/similar", &body).await;
+    assert_eq!(words(&reply.body), neighbour_words(&analogy["result"]));
+    let (word, vector) = reference["vector"]
+        .as_object()
+        .expect("vector")
+        .iter()
+        .next()
+        .expect("one");
+    let reply = app.get(&format!("/vector?word={word}")).await;
+    assert_eq!(floats(&reply.body["data"][0]["embedding"]), floats(vector));
+    let bad = app.get("/similar?word=the&exact=maybe").await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["param"].as_str()),
+        (422, Some("exact"))
+    );
+}
