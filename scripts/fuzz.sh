@@ -4,7 +4,7 @@
 #
 # Runs each cargo-fuzz target in fuzz/ for SECONDS_PER_TARGET seconds (default 600), one after the
 # other, single-process (the machine has 2 cores). Targets default to every target in
-# fuzz/Cargo.toml: safetensors_open, model_config, word2vec_store, gensim_native, fasttext_bin,
+# fuzz/Cargo.toml: safetensors_open, model_config, word2vec_store, index_file, gensim_native, fasttext_bin,
 # http_request.
 # --replay runs each target once over its seeds and saved regressions (a quick smoke check).
 #
@@ -28,7 +28,7 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 sanitizer=${FUZZ_SANITIZER:-none}
 rss_mb=${FUZZ_RSS_MB:-2048}
-all_targets=(safetensors_open model_config word2vec_store gensim_native fasttext_bin http_request)
+all_targets=(safetensors_open model_config word2vec_store index_file gensim_native fasttext_bin http_request)
 
 replay=false
 if [[ ${1:-} == --replay ]]; then

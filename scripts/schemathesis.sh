@@ -47,7 +47,7 @@ serve_fixture_model "$WORK/server.log" --max-batch-size 1000000 --max-tokens-per
 # positive_data_acceptance, a 422 counts as a correct refusal; every other check stays as is.
 cat >"$WORK/schemathesis.toml" <<'TOML'
 [[operations]]
-include-operation-id = ["embed", "openaiEmbeddings", "similarGet", "similarPost"]
+include-operation-id = ["embed", "openaiEmbeddings", "teiEmbedRoot", "teiEmbed", "teiEmbedPath", "similarGet", "similarPost"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
 TOML
 

@@ -41,7 +41,8 @@ pub struct Settings {
     pub load_mode: LoadMode,
     /// word2vec store served by `/similar`, `/similarity`, `/vector`; empty: none.
     pub word2vec: PathBuf,
-    /// Format of the word2vec store: `auto`, `binary`, `text`, `gensim`, `glove` or `fasttext`.
+    /// Format of the word2vec store: `auto`, `binary`, `text`, `gensim`, `glove`, `fasttext` or
+    /// `index`.
     pub word2vec_format: StoreFormatSetting,
     /// Load only the first N words of the store; 0 loads all.
     pub word2vec_limit: usize,
@@ -160,6 +161,8 @@ pub enum StoreFormatSetting {
     Glove,
     /// fastText binary model (`.bin`) with subwords.
     FastText,
+    /// An index file written by `embedserve index`.
+    Index,
 }
 
 impl StoreFormatSetting {
@@ -172,6 +175,7 @@ impl StoreFormatSetting {
             StoreFormatSetting::Gensim => Some(StoreFormat::Gensim),
             StoreFormatSetting::Glove => Some(StoreFormat::Glove),
             StoreFormatSetting::FastText => Some(StoreFormat::FastText),
+            StoreFormatSetting::Index => Some(StoreFormat::Index),
         }
     }
 }
@@ -179,7 +183,7 @@ impl StoreFormatSetting {
 impl FromStr for StoreFormatSetting {
     type Err = UnknownStoreFormat;
 
-    /// Reads `auto`, `binary`, `text`, `gensim`, `glove` or `fasttext`, the names the settings
+    /// Reads `auto`, `binary`, `text`, `gensim`, `glove`, `fasttext` or `index`, the names the settings
     /// file uses.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
@@ -190,6 +194,7 @@ impl FromStr for StoreFormatSetting {
                 StoreFormat::Gensim => Ok(StoreFormatSetting::Gensim),
                 StoreFormat::Glove => Ok(StoreFormatSetting::Glove),
                 StoreFormat::FastText => Ok(StoreFormatSetting::FastText),
+                StoreFormat::Index => Ok(StoreFormatSetting::Index),
             },
         }
     }

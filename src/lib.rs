@@ -32,8 +32,8 @@
 //!   model of model2vec or sentence-transformers): configuration, tokenizer, the memory-mapped
 //!   matrix, and pooling with the reference library's arithmetic.
 //! - [`word2vec`]: stores (read, write; fastText models with their character n-grams, which give
-//!   any word a vector), queries as gensim answers them, preprocessing, native training and
-//!   evaluation.
+//!   any word a vector; index files served from a memory map with an approximate-nearest-neighbour
+//!   graph), queries as gensim answers them, preprocessing, native training and evaluation.
 //! - [`vector`]: dot products and L2 normalization shared by both cores.
 //! - [`metrics`]: Prometheus metrics behind `GET /metrics`; [`demo`]: the bundled demo.
 //!
@@ -50,7 +50,8 @@
 //! `GET /similar?word=python&topn=5`: middleware as above → `http::extract::QueryParams` reads
 //! the query string → `http/similar.rs` builds [`word2vec::query::SearchOptions`] and runs
 //! [`word2vec::WordVectors::most_similar`] on the compute pool (`word2vec/query.rs`: the scan over
-//! unit rows, gensim's order) → a [`word2vec::query::QueryError`] becomes a 404 or 422 by `From`
+//! the rows, cosine as `dot / norm`, gensim's order; or, for a store served from an index file,
+//! the graph's candidates rescored exactly) → a [`word2vec::query::QueryError`] becomes a 404 or 422 by `From`
 //! → `http::types::ScoredWord` items in the store's envelope.
 
 pub mod catalog;

@@ -7,16 +7,21 @@
 /// overflows its squares and a row of subnormals loses its digits (found by fuzzing the store
 /// reader), while for ordinary rows the result equals gensim's float32 `unitvec` to within an ulp.
 pub fn l2_normalize(vector: &mut [f32]) {
-    let norm = vector
-        .iter()
-        .map(|&v| f64::from(v) * f64::from(v))
-        .sum::<f64>()
-        .sqrt();
+    let norm = l2_norm(vector);
     if norm > 0.0 && norm.is_finite() {
         vector
             .iter_mut()
             .for_each(|v| *v = (f64::from(*v) / norm) as f32);
     }
+}
+
+/// Euclidean length of `vector`, summed in f64 (the length [`l2_normalize`] divides by).
+pub fn l2_norm(vector: &[f32]) -> f64 {
+    vector
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// How `a * b + c` is computed by [`dot`]: [`Separate`] everywhere, [`Fused`] (one FMA

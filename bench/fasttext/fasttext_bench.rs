@@ -46,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         restrict_vocab: None,
         parallel: false,
         deadline: None,
+        exact: false,
     };
     let similar = |word: &str| store.most_similar(&[word], &[] as &[&str], &options);
     // Untimed warm-up, like the Python side.

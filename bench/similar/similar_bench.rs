@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         restrict_vocab: None,
         parallel: threads > 1,
         deadline: None,
+        exact: false,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

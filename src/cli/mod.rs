@@ -4,7 +4,7 @@
 //! the library's plain settings at the edge.
 //!
 //! - `serve`: [`ServeArgs`], the flag/env layer of the service settings.
-//! - `word2vec`: [`TrainArgs`], [`EvalArgs`], [`DemoArgs`].
+//! - `word2vec`: [`TrainArgs`], [`EvalArgs`], [`IndexArgs`], [`DemoArgs`].
 
 mod serve;
 mod word2vec;
@@ -24,7 +24,7 @@ use crate::demo::DemoSettings;
 use crate::startup::{Application, shutdown_signal};
 
 pub use serve::ServeArgs;
-pub use word2vec::{DemoArgs, EvalArgs, TrainArgs};
+pub use word2vec::{DemoArgs, EvalArgs, IndexArgs, TrainArgs};
 
 /// Serve LLM input embeddings and word2vec similarity over HTTP.
 #[derive(Debug, Parser)]
@@ -51,6 +51,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Train a word2vec store natively, as gensim's Word2Vec does (skip-gram or CBOW).
     Train(Box<TrainArgs>),
+    /// Prepare a word2vec store to be served from a memory map: the vocabulary, the vectors,
+    /// their norms and an approximate-nearest-neighbour graph in one file.
+    Index(IndexArgs),
     /// Generate the bundled demo model directory and word2vec store.
     DemoModel(DemoArgs),
 }
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Some(Command::Healthcheck(args)) => healthcheck(&args),
         Some(Command::Eval(args)) => eval(&args),
         Some(Command::Train(args)) => report(crate::word2vec::train::run(&(*args).into())),
+        Some(Command::Index(args)) => index(&args),
         Some(Command::DemoModel(args)) => {
             let settings = DemoSettings::from(args);
             report(crate::demo::generate(&settings).map(|()| {
@@ -137,6 +141,17 @@ fn serve(args: &ServeArgs) -> ExitCode {
             tracing::error!("{e}");
             fail(&e)
         }
+    }
+}
+
+fn index(args: &IndexArgs) -> ExitCode {
+    let build = || crate::word2vec::index::build(&args.settings());
+    match args.threads {
+        Some(threads) => match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => report(pool.install(build)),
+            Err(e) => fail(&format!("cannot start {threads} threads: {e}")),
+        },
+        None => report(build()),
     }
 }
 

@@ -22,6 +22,7 @@ const WORD2VEC_FORMATS: &[(&str, &str)] = &[
     ),
     ("glove", "GloVe text: the text format without a header line"),
     ("fasttext", "fastText binary model (`.bin`), with subwords"),
+    ("index", "an index file written by `embedserve index`"),
 ];
 
 /// Names and help of the `--log-format` values.

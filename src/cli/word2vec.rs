@@ -7,6 +7,7 @@ use super::choice;
 use crate::demo::DemoSettings;
 use crate::word2vec::StoreFormat;
 use crate::word2vec::eval::EvalSettings;
+use crate::word2vec::index::{AnnParams, IndexDtype, IndexSettings};
 use crate::word2vec::train::TrainSettings;
 
 /// Names and help of the `train --format` values.
@@ -162,6 +163,64 @@ impl EvalArgs {
             pairs: self.pairs.clone(),
             restrict_vocab: self.restrict_vocab,
             case_sensitive: self.case_sensitive,
+        }
+    }
+}
+
+/// Names and help of the `index --dtype` values.
+const INDEX_DTYPES: &[(&str, &str)] = &[
+    (
+        "f16",
+        "the graph's vectors in f16: half the memory and bandwidth",
+    ),
+    ("f32", "the graph's vectors in f32"),
+];
+
+/// Flags of `embedserve index`: a store prepared to be served from a memory map, with an
+/// approximate-nearest-neighbour graph.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct IndexArgs {
+    /// The store to index (any format `serve --word2vec` reads; detected).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The index file to write (replaced atomically); serve it with `--word2vec`.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Index only the first this many words (the most frequent, in gensim's order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// How the graph holds the vectors it walks; the raw rows are always stored in f32, so
+    /// `/vector` and exact answers are unchanged.
+    #[arg(long, default_value_t = IndexDtype::F16, value_parser = choice::<IndexDtype>(INDEX_DTYPES))]
+    pub dtype: IndexDtype,
+    /// Neighbours per node of the graph (HNSW's M).
+    #[arg(long, default_value_t = AnnParams::default().connectivity)]
+    pub connectivity: usize,
+    /// Candidates kept while building (HNSW's efConstruction).
+    #[arg(long, default_value_t = AnnParams::default().expansion_add)]
+    pub expansion_add: usize,
+    /// Candidates kept while searching (HNSW's ef), stored in the file.
+    #[arg(long, default_value_t = AnnParams::default().expansion_search)]
+    pub expansion_search: usize,
+    /// Threads inserting into the graph (default: all cores). With 1, rows are inserted in order
+    /// and the same store gives the same file, byte for byte.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl IndexArgs {
+    /// What to build.
+    pub fn settings(&self) -> IndexSettings {
+        IndexSettings {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            limit: self.limit,
+            params: AnnParams {
+                dtype: self.dtype,
+                connectivity: self.connectivity,
+                expansion_add: self.expansion_add,
+                expansion_search: self.expansion_search,
+            },
         }
     }
 }

@@ -91,6 +91,24 @@ struct StoreInfo<'a> {
     subwords: Option<&'a NgramSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     gensim: Option<GensimInfo>,
+    /// How `/similar` answers by default: `approximate` (from an index file's graph; `exact=true`
+    /// scans) or `exact` (every row is scanned).
+    search: &'static str,
+    /// The graph of a store served from an index file; `null` otherwise.
+    index: Option<IndexInfo>,
+}
+
+/// The approximate-nearest-neighbour graph of an index file.
+#[derive(Clone, Serialize)]
+struct IndexInfo {
+    /// `hnsw` (USearch).
+    algorithm: &'static str,
+    /// How the graph holds its vectors: `f32` or `f16`; candidates are always rescored with the
+    /// stored f32 rows.
+    dtype: String,
+    connectivity: usize,
+    expansion_add: usize,
+    expansion_search: usize,
 }
 
 /// What gensim recorded in a native model file.
@@ -190,5 +208,17 @@ fn store_info(served: &ServedStore) -> StoreInfo<'_> {
             epochs: params.epochs,
         }),
         subwords: store.subwords().map(Subwords::settings),
+        search: if store.ann_params().is_some() {
+            "approximate"
+        } else {
+            "exact"
+        },
+        index: store.ann_params().map(|params| IndexInfo {
+            algorithm: "hnsw",
+            dtype: params.dtype.to_string(),
+            connectivity: params.connectivity,
+            expansion_add: params.expansion_add,
+            expansion_search: params.expansion_search,
+        }),
     }
 }

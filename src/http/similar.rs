@@ -27,8 +27,8 @@ enum Query {
     Vector(Vec<f32>),
 }
 
-/// `GET /similar?word=python&topn=5`, with `positive`/`negative` (repeated or comma lists) and
-/// `restrict_vocab`.
+/// `GET /similar?word=python&topn=5`, with `positive`/`negative` (repeated or comma lists),
+/// `restrict_vocab` and `exact` (scan every row of a store served from an index file).
 pub(super) async fn similar_get(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -42,6 +42,7 @@ pub(super) async fn similar_get(
             "topn",
             "restrict_vocab",
             "store",
+            "exact",
         ],
     )?;
     let store = params.single("store")?;
@@ -53,6 +54,7 @@ pub(super) async fn similar_get(
         &state,
         params.number("topn")?,
         params.number("restrict_vocab")?,
+        params.flag("exact")?,
     )?;
     run_search(state, store, Query::Words { positive, negative }, options).await
 }
@@ -62,7 +64,12 @@ pub(super) async fn similar_post(
     State(state): State<AppState>,
     Json(request): Json<SimilarRequest>,
 ) -> Result<JsonBytes, AppError> {
-    let options = search_options(&state, request.topn, request.restrict_vocab)?;
+    let options = search_options(
+        &state,
+        request.topn,
+        request.restrict_vocab,
+        request.exact.unwrap_or(false),
+    )?;
     let words = |texts: Option<Texts>| texts.map(Texts::into_vec).unwrap_or_default();
     let query = match (
         request.vector,
@@ -240,6 +247,7 @@ fn search_options(
     state: &AppState,
     topn: Option<usize>,
     restrict_vocab: Option<usize>,
+    exact: bool,
 ) -> Result<SearchOptions, AppError> {
     let max = state.settings().max_topn;
     let topn = topn.unwrap_or(DEFAULT_TOPN.min(max));
@@ -254,6 +262,7 @@ fn search_options(
         restrict_vocab,
         parallel: true,
         deadline: Some(state.compute().deadline()),
+        exact,
     })
 }
 

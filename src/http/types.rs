@@ -345,6 +345,10 @@ pub(super) struct SimilarRequest {
     /// Search only the first N words of the store (the most frequent).
     #[serde(default, deserialize_with = "non_null")]
     pub restrict_vocab: Option<usize>,
+    /// Scan every row instead of asking the approximate-nearest-neighbour graph of a store
+    /// served from an index file (always exact without one).
+    #[serde(default, deserialize_with = "non_null")]
+    pub exact: Option<bool>,
 }
 
 /// Body of `POST /vectors`: the vectors of many words at once.

@@ -31,7 +31,7 @@ impl WordVectors {
             return Ok(WordLookup {
                 index: Some(index),
                 vector: Cow::Borrowed(vector),
-                unit: Cow::Borrowed(unit),
+                unit: Cow::Owned(unit),
             });
         }
         let unknown = || QueryError::UnknownWord(word.to_owned());

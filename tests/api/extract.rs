@@ -69,7 +69,7 @@ async fn null_on_every_optional_field_is_a_422_naming_it() {
         (
             "/similar",
             json!({"positive": ["python"]}),
-            &["negative", "topn", "restrict_vocab", "vector"][..],
+            &["negative", "topn", "restrict_vocab", "exact", "vector"][..],
         ),
         (
             "/similar",

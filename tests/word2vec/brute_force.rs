@@ -215,7 +215,7 @@ fn check_most_similar(
     let (negative, positive) = picks.split_at(negatives.min(picks.len()));
     let names = |rows: &[usize]| {
         rows.iter()
-            .map(|&i| store.words()[i].clone())
+            .map(|&i| store.word(i).expect("a row").to_owned())
             .collect::<Vec<_>>()
     };
     let options = SearchOptions {

@@ -52,7 +52,10 @@ fn fasttext_models_match_gensim() {
         assert_eq!(store.format(), Some(StoreFormat::FastText), "{name}");
         assert_eq!(store.dim() as u64, model["dim"].as_u64().unwrap());
         assert_eq!(store.len() as u64, model["words"].as_u64().unwrap());
-        assert_eq!(store.words()[..5], strings(&model["first_words"])[..]);
+        assert_eq!(
+            store.words().take(5).collect::<Vec<_>>()[..],
+            strings(&model["first_words"])[..]
+        );
         let settings = store.subwords().expect("a subword store").settings();
         assert_eq!(settings.min_n as u64, model["min_n"].as_u64().unwrap());
         assert_eq!(settings.max_n as u64, model["max_n"].as_u64().unwrap());
@@ -118,7 +121,10 @@ fn glove_file_matches_gensim_no_header() {
     assert!(store.subwords().is_none());
     assert_eq!(store.dim() as u64, expected["dim"].as_u64().unwrap());
     assert_eq!(store.len() as u64, expected["words"].as_u64().unwrap());
-    assert_eq!(store.words()[..5], strings(&expected["first_words"])[..]);
+    assert_eq!(
+        store.words().take(5).collect::<Vec<_>>()[..],
+        strings(&expected["first_words"])[..]
+    );
     for probe in expected["vectors"].as_array().unwrap() {
         let word = probe["word"].as_str().unwrap();
         // Both parse each decimal to the nearest f32: equal to the bit.
@@ -275,10 +281,13 @@ fn words_without_ngrams_are_unknown_and_limit_keeps_the_first_words() {
         },
     )
     .unwrap();
-    assert_eq!(limited.words(), &full.words()[..3]);
+    assert_eq!(
+        limited.words().collect::<Vec<_>>(),
+        full.words().take(3).collect::<Vec<_>>()
+    );
     assert_eq!(limited.vector(2), full.vector(2));
     // Words past the limit still get their n-gram vector.
-    let fourth = &full.words()[3];
+    let fourth = full.word(3).unwrap();
     assert!(limited.lookup(fourth).unwrap().index.is_none());
 }
 
@@ -289,7 +298,7 @@ fn glove_detection_errors_and_writing() {
     fs::write(&path, "the 1 2\nof 3 4\n").unwrap();
     let store = load(&path);
     assert_eq!(store.format(), Some(StoreFormat::Glove));
-    assert_eq!(store.words(), ["the", "of"]);
+    assert_eq!(store.words().collect::<Vec<_>>(), ["the", "of"]);
     // A ragged line names its (1-based) line number: no header line precedes the records.
     assert_eq!(
         malformed(b"the 1 2\nof 3 4\nand 5\n", &LoadOptions::default()),
@@ -307,7 +316,13 @@ fn glove_detection_errors_and_writing() {
     };
     // A first word that is a number needs the explicit format.
     fs::write(&path, "2009 1 2\n").unwrap();
-    assert_eq!(WordVectors::load(&path, &glove).unwrap().words(), ["2009"]);
+    assert_eq!(
+        WordVectors::load(&path, &glove)
+            .unwrap()
+            .words()
+            .collect::<Vec<_>>(),
+        ["2009"]
+    );
     assert_eq!(
         malformed(b"", &glove),
         (Location::Line(1), Problem::EmptyFile)
@@ -326,7 +341,7 @@ fn glove_detection_errors_and_writing() {
     let out = dir.path().join("out.txt");
     write_store(
         &out,
-        store.words(),
+        &store.words().collect::<Vec<_>>(),
         &[1.0, 2.0, 3.0, 4.0],
         2,
         StoreFormat::Glove,
@@ -339,7 +354,7 @@ fn glove_detection_errors_and_writing() {
     assert!(matches!(
         write_store(
             &out,
-            store.words(),
+            &store.words().collect::<Vec<_>>(),
             &[1.0, 2.0, 3.0, 4.0],
             2,
             StoreFormat::FastText

@@ -11,6 +11,7 @@ mod eval;
 mod fasttext;
 mod fuzz_regressions;
 mod gensim_native;
+mod index;
 mod preprocess;
 mod query;
 mod store;

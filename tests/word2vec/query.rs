@@ -353,7 +353,7 @@ proptest! {
         negatives in 0usize..2,
         topn in 1usize..50,
     ) {
-        let chosen: Vec<&str> = picks.iter().map(|p| store.words()[p.index(store.len())].as_str()).collect();
+        let chosen: Vec<&str> = picks.iter().map(|p| store.word(p.index(store.len())).unwrap()).collect();
         let (negative, positive) = chosen.split_at(negatives.min(chosen.len() - 1));
         let options = SearchOptions { topn, ..SearchOptions::default() };
         let found = store.most_similar(positive, negative, &options).unwrap();
@@ -375,7 +375,7 @@ proptest! {
         let query = store.vector(index).unwrap().to_vec();
         let found = store.similar_by_vector(&query, &SearchOptions { topn: 1, ..SearchOptions::default() }).unwrap();
         // Another row may point the same way (or the row may be tiny), but nothing beats it.
-        let own = store.similarity(&store.words()[index], &store.words()[index]).unwrap();
+        let own = store.similarity(store.word(index).unwrap(), store.word(index).unwrap()).unwrap();
         prop_assert!(found[0].score >= own - 1e-6);
     }
 }

@@ -91,8 +91,8 @@ pub fn check_store(store: &WordVectors, options: &LoadOptions) {
     if let Some(format) = options.format {
         assert_eq!(store.format(), Some(format));
     }
-    assert_eq!(store.unit_matrix().len(), store.len() * dim);
-    for (i, word) in store.words().iter().enumerate() {
+    assert_eq!(store.matrix().len(), store.len() * dim);
+    for (i, word) in store.words().enumerate() {
         assert!(!word.is_empty(), "row {i} has an empty word");
         assert_eq!(
             store.index_of(word),

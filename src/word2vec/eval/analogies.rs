@@ -151,6 +151,8 @@ fn answers_correctly(
         // Questions already run in parallel.
         parallel: false,
         deadline: None,
+        // gensim evaluates exactly.
+        exact: true,
     };
     let ignore: HashSet<&str> = [a.as_str(), b.as_str(), c.as_str()].into();
     let mut predicted = None;

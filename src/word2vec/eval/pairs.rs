@@ -69,8 +69,8 @@ pub fn evaluate_word_pairs(
         };
         gold.push(judgement);
         model.push(f64::from(dot::<Separate>(
-            store.unit_row(a),
-            store.unit_row(b),
+            &store.unit_row(a),
+            &store.unit_row(b),
             DotTail::Apart,
         )));
     }

@@ -15,7 +15,7 @@ impl Vocabulary {
     /// The first `restrict_vocab` words of `store`, folded as `case_insensitive` says.
     pub(super) fn new(store: &WordVectors, restrict_vocab: usize, case_insensitive: bool) -> Self {
         let mut rows = HashMap::new();
-        for (index, word) in store.words().iter().take(restrict_vocab).enumerate() {
+        for (index, word) in store.words().take(restrict_vocab).enumerate() {
             rows.entry(Self::fold(word, case_insensitive))
                 .or_insert(index);
         }

@@ -112,14 +112,20 @@ pub enum Problem {
     /// A fastText dictionary holds the same word twice.
     #[error("the dictionary holds {0:?} twice")]
     DuplicateWord(String),
+    /// An index file (`embedserve index`) that cannot be served: truncated, corrupt, of another
+    /// version, or not an index file.
+    #[error("not a usable index file: {0}")]
+    Index(String),
     /// Bytes follow the end of a fastText model.
     #[error("{0} bytes follow the output matrix, the end of a fastText model")]
     TrailingBytes(usize),
 }
 
-/// A store format name other than `binary`, `text`, `gensim`, `glove` or `fasttext`.
+/// A store format name other than `binary`, `text`, `gensim`, `glove`, `fasttext` or `index`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown store format {0:?} (expected `binary`, `text`, `gensim`, `glove` or `fasttext`)")]
+#[error(
+    "unknown store format {0:?} (expected `binary`, `text`, `gensim`, `glove`, `fasttext` or `index`)"
+)]
 pub struct UnknownStoreFormat(pub String);
 
 /// Errors reading or writing a word2vec store.
@@ -180,6 +186,9 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// The approximate-nearest-neighbour graph of an index file could not be built.
+    #[error("cannot build the nearest-neighbour graph: {0}")]
+    Graph(String),
     /// A dimension of 0 was given.
     #[error("vector dimension must be at least 1")]
     ZeroDim,
@@ -191,7 +200,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// An I/O error on `path`.
-    pub(super) fn io(path: &Path, source: io::Error) -> Self {
+    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
         StoreError::Io {
             path: path.to_path_buf(),
             source,

@@ -142,6 +142,7 @@ pub(super) fn parse_fasttext(bytes: &[u8], options: &LoadOptions) -> Result<Pars
         dim: args.dim,
         words,
         vectors,
+        index: None,
         subwords: (args.ngrams.buckets > 0).then_some((args.ngrams, table_start)),
     })
 }

@@ -16,6 +16,7 @@ mod error;
 mod fasttext;
 mod float_format;
 mod gensim_native;
+mod held;
 mod read;
 mod sniff;
 mod write;
@@ -32,12 +33,17 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
+use super::index::{self, Ann, MappedWords};
 use super::subwords::Subwords;
+use crate::vector::l2_norm;
+#[cfg(doc)]
 use crate::vector::l2_normalize;
 
 pub use error::{Location, Problem, StoreError, UnknownStoreFormat};
 pub use gensim_native::{GensimClass, GensimParams, GensimProblem};
 pub use write::write_store;
+
+pub(crate) use held::Held;
 
 use error::check_shape;
 use read::parse_store;
@@ -59,6 +65,9 @@ pub enum StoreFormat {
     /// Facebook fastText's binary model (`.bin`): words and the n-gram table that gives any word
     /// a vector.
     FastText,
+    /// An index file written by `embedserve index`: served from a memory map, with an
+    /// approximate-nearest-neighbour graph. Read only by [`WordVectors::load`].
+    Index,
 }
 
 impl fmt::Display for StoreFormat {
@@ -69,6 +78,7 @@ impl fmt::Display for StoreFormat {
             StoreFormat::Gensim => "gensim",
             StoreFormat::Glove => "glove",
             StoreFormat::FastText => "fasttext",
+            StoreFormat::Index => "index",
         })
     }
 }
@@ -77,7 +87,7 @@ impl FromStr for StoreFormat {
     type Err = UnknownStoreFormat;
 
     /// Reads the names [`StoreFormat`]'s `Display` writes: `binary`, `text`, `gensim`, `glove`,
-    /// `fasttext`.
+    /// `fasttext`, `index`.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name {
             "binary" => Ok(StoreFormat::Binary),
@@ -85,6 +95,7 @@ impl FromStr for StoreFormat {
             "gensim" => Ok(StoreFormat::Gensim),
             "glove" => Ok(StoreFormat::Glove),
             "fasttext" => Ok(StoreFormat::FastText),
+            "index" => Ok(StoreFormat::Index),
             _ => Err(UnknownStoreFormat(name.to_owned())),
         }
     }
@@ -103,24 +114,33 @@ pub struct LoadOptions {
 }
 
 /// A loaded word2vec store, gensim's `KeyedVectors`: words in file order, their vectors exactly as
-/// stored (for a fastText model, composed with their n-grams as gensim does on load), a contiguous
-/// matrix of the same vectors scaled to unit length for cosine search, and a subword model's
-/// n-gram table.
+/// stored (for a fastText model, composed with their n-grams as gensim does on load), held once,
+/// with one Euclidean length per row for cosine search (`dot / norm`, instead of gensim's second,
+/// normalized copy of the matrix), and a subword model's n-gram table.
 #[derive(Debug, Clone)]
 pub struct WordVectors {
     path: Option<PathBuf>,
     format: Option<StoreFormat>,
     gensim: Option<GensimParams>,
     dim: usize,
-    words: Vec<String>,
-    index: HashMap<String, usize>,
-    vectors: Vec<f32>,
-    unit: Vec<f32>,
+    words: Words,
+    vectors: Held<f32>,
+    norms: Held<f64>,
+    ann: Option<Arc<Ann>>,
     subwords: Option<Subwords>,
 }
 
-/// Stores at least this many rows are normalized on all cores.
-const PARALLEL_NORMALIZE_ROWS: usize = 16_384;
+/// The vocabulary: read into memory with a hash map, or an index file's mapped word table.
+#[derive(Debug, Clone)]
+enum Words {
+    /// Words in row order and the row of each.
+    Owned(Vec<String>, HashMap<String, usize>),
+    /// An index file's word table.
+    Mapped(MappedWords),
+}
+
+/// Stores at least this many rows have their norms computed on all cores.
+const PARALLEL_NORM_ROWS: usize = 16_384;
 
 impl WordVectors {
     /// Reads a store file, detecting its format unless `options.format` says it.
@@ -136,12 +156,17 @@ impl WordVectors {
         // SAFETY: the file is opened read-only and never written by embedserve; a store must not
         // be modified while it is served (documented). Every read is bounds-checked by the parser.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| StoreError::io(path, e))?;
+        if options.format == Some(StoreFormat::Index)
+            || (options.format.is_none() && index::has_magic(&map))
+        {
+            return Self::open_index(path, Arc::new(map), options.limit);
+        }
         if options.format == Some(StoreFormat::Gensim)
             || (options.format.is_none() && sniff::is_pickle(&map))
         {
             let native = gensim_native::read(path, &map, options.limit)?;
             // gensim_native refuses duplicate keys, so every word keeps its own row.
-            let mut store = Self::assemble(native.words, native.vectors, native.dim);
+            let mut store = Self::assemble(native.words, None, native.vectors, native.dim);
             store.path = Some(path.to_path_buf());
             store.format = Some(StoreFormat::Gensim);
             store.gensim = Some(native.params);
@@ -153,13 +178,40 @@ impl WordVectors {
                 location,
                 problem,
             })?;
-        let mut store = Self::assemble(parsed.words, parsed.vectors, parsed.dim);
+        let mut store = Self::assemble(parsed.words, parsed.index, parsed.vectors, parsed.dim);
         store.path = Some(path.to_path_buf());
         store.format = Some(parsed.format);
         store.subwords = parsed
             .subwords
             .map(|(settings, start)| Subwords::new(settings, parsed.dim, Arc::new(map), start));
         Ok(store)
+    }
+
+    /// Views an index file: its header and sections are checked, nothing is copied. A `limit`
+    /// hides the rows after it (the graph's search skips them).
+    fn open_index(path: &Path, map: Arc<Mmap>, limit: Option<usize>) -> Result<Self, StoreError> {
+        let mut opened =
+            index::open(&map).map_err(|(location, problem)| StoreError::Malformed {
+                path: path.to_path_buf(),
+                location,
+                problem,
+            })?;
+        if let Some(keep) = limit.filter(|&keep| keep < opened.norms.len()) {
+            opened.words.truncate(keep);
+            opened.vectors.truncate(keep * opened.dim);
+            opened.norms.truncate(keep);
+        }
+        Ok(WordVectors {
+            path: Some(path.to_path_buf()),
+            format: Some(StoreFormat::Index),
+            gensim: None,
+            dim: opened.dim,
+            words: Words::Mapped(opened.words),
+            vectors: opened.vectors,
+            norms: opened.norms,
+            ann: Some(Arc::new(opened.ann)),
+            subwords: None,
+        })
     }
 
     /// Builds a store from words and their row-major vectors (`words[i]` has row `i`), as if it
@@ -179,38 +231,45 @@ impl WordVectors {
                 kept.extend_from_slice(row);
             }
         }
-        Ok(Self::assemble(kept_words, kept, dim))
+        Ok(Self::assemble(kept_words, Some(seen), kept, dim))
     }
 
-    /// Indexes unique words and computes the unit-length matrix.
-    fn assemble(words: Vec<String>, vectors: Vec<f32>, dim: usize) -> Self {
-        let index = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.clone(), i))
-            .collect();
-        let unit = normalize_rows(&vectors, dim);
+    /// Indexes unique words (unless the parser already did) and computes the rows' norms.
+    fn assemble(
+        words: Vec<String>,
+        index: Option<HashMap<String, usize>>,
+        vectors: Vec<f32>,
+        dim: usize,
+    ) -> Self {
+        let index = index.unwrap_or_else(|| {
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.clone(), i))
+                .collect()
+        });
+        let norms = row_norms(&vectors, dim);
         WordVectors {
             path: None,
             format: None,
             gensim: None,
             dim,
-            words,
-            index,
-            vectors,
-            unit,
+            words: Words::Owned(words, index),
+            vectors: Held::Owned(vectors),
+            norms: Held::Owned(norms),
+            ann: None,
             subwords: None,
         }
     }
 
     /// Number of words.
     pub fn len(&self) -> usize {
-        self.words.len()
+        self.norms.len()
     }
 
     /// True when the store holds no words.
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.len() == 0
     }
 
     /// Dimension of every vector.
@@ -219,18 +278,24 @@ impl WordVectors {
     }
 
     /// All words, in file order (row order).
-    pub fn words(&self) -> &[String] {
-        &self.words
+    pub fn words(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.word(i).unwrap_or_default())
     }
 
     /// The word of row `i`, if there is one.
     pub fn word(&self, i: usize) -> Option<&str> {
-        self.words.get(i).map(String::as_str)
+        match &self.words {
+            Words::Owned(words, _) => words.get(i).map(String::as_str),
+            Words::Mapped(table) => table.word(i),
+        }
     }
 
     /// Row of `word`, matched exactly (case-sensitive).
     pub fn index_of(&self, word: &str) -> Option<usize> {
-        self.index.get(word).copied()
+        match &self.words {
+            Words::Owned(_, index) => index.get(word).copied(),
+            Words::Mapped(table) => table.index_of(word),
+        }
     }
 
     /// Row `i` exactly as stored in the file.
@@ -238,14 +303,38 @@ impl WordVectors {
         row(&self.vectors, self.dim, i)
     }
 
-    /// Row `i` scaled to unit length (all zeros for a zero vector).
-    pub fn unit_vector(&self, i: usize) -> Option<&[f32]> {
-        row(&self.unit, self.dim, i)
+    /// The approximate-nearest-neighbour graph of a store loaded from an index file.
+    pub(crate) fn ann(&self) -> Option<&Ann> {
+        self.ann.as_deref()
     }
 
-    /// All unit-length rows as one row-major `len() × dim()` matrix.
-    pub fn unit_matrix(&self) -> &[f32] {
-        &self.unit
+    /// The parameters of the graph of a store loaded from an index file (`None` otherwise:
+    /// every answer is then exact).
+    pub fn ann_params(&self) -> Option<&index::AnnParams> {
+        self.ann().map(Ann::params)
+    }
+
+    /// Row `i` scaled to unit length (all zeros for a zero vector), computed from the stored row
+    /// and its norm exactly as [`l2_normalize`] would.
+    pub fn unit_vector(&self, i: usize) -> Option<Vec<f32>> {
+        let vector = self.vector(i)?;
+        Some(match usable_norm(self.norms[i]) {
+            Some(norm) => vector
+                .iter()
+                .map(|&v| (f64::from(v) / norm) as f32)
+                .collect(),
+            None => vector.to_vec(),
+        })
+    }
+
+    /// All rows as stored, one row-major `len() × dim()` matrix.
+    pub fn matrix(&self) -> &[f32] {
+        &self.vectors
+    }
+
+    /// The Euclidean length of every row (computed in f64), in row order.
+    pub fn norms(&self) -> &[f64] {
+        &self.norms
     }
 
     /// Format of the file the store was loaded from (`None` when built with [`Self::from_parts`]).
@@ -302,15 +391,19 @@ fn claim_word(seen: &mut HashMap<String, usize>, word: &str, next: usize) -> boo
     }
 }
 
-/// Each row divided by its Euclidean length (gensim's `get_normed_vectors`); zero rows stay zero.
-fn normalize_rows(vectors: &[f32], dim: usize) -> Vec<f32> {
-    let mut unit = vectors.to_vec();
-    if vectors.len() / dim >= PARALLEL_NORMALIZE_ROWS {
-        unit.par_chunks_mut(dim).for_each(l2_normalize);
+/// The Euclidean length of each row, in f64 as [`l2_normalize`] computes it.
+fn row_norms(vectors: &[f32], dim: usize) -> Vec<f64> {
+    if vectors.len() / dim >= PARALLEL_NORM_ROWS {
+        vectors.par_chunks_exact(dim).map(l2_norm).collect()
     } else {
-        unit.chunks_mut(dim).for_each(l2_normalize);
+        vectors.chunks_exact(dim).map(l2_norm).collect()
     }
-    unit
+}
+
+/// `norm` when a row can be divided by it: [`l2_normalize`] leaves zero and non-finite rows as
+/// they are.
+pub(crate) fn usable_norm(norm: f64) -> Option<f64> {
+    (norm > 0.0 && norm.is_finite()).then_some(norm)
 }
 
 #[cfg(test)]

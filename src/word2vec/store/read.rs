@@ -26,6 +26,8 @@ pub(super) struct Parsed {
     pub(super) words: Vec<String>,
     /// Their rows, row-major.
     pub(super) vectors: Vec<f32>,
+    /// The row of each word, when the parser indexed them already.
+    pub(super) index: Option<HashMap<String, usize>>,
     /// A subword model's n-gram settings and the byte offset of its n-gram table in the file.
     pub(super) subwords: Option<(NgramSettings, usize)>,
 }
@@ -54,7 +56,7 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
         wanted,
         lossy: options.lossy_utf8,
     };
-    let (words, vectors) = match format {
+    let (words, vectors, index) = match format {
         StoreFormat::Binary => reader.binary()?,
         // `WordVectors::load` reads gensim's pickles itself; this file has a `count dim` header.
         StoreFormat::Gensim => return Err((Location::Byte(0), GensimProblem::NotAPickle.into())),
@@ -66,6 +68,7 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
         dim,
         words,
         vectors,
+        index: Some(index),
         subwords: None,
     })
 }
@@ -82,7 +85,7 @@ fn looks_headerless(bytes: &[u8]) -> bool {
     let mut fields = line.split(|&b| b == b' ');
     let word_is_number = fields.next().is_some_and(|word| parse_number(word).is_ok());
     let values = headerless_dim(line);
-    !word_is_number && values > 0 && parse_text_line(line, values, true).is_ok()
+    !word_is_number && values > 0 && parse_text_line(line, values, true, &mut []).is_ok()
 }
 
 /// Values on a headerless file's first line: its whitespace-separated fields after the word.
@@ -114,12 +117,13 @@ fn parse_glove(bytes: &[u8], options: &LoadOptions) -> Result<Parsed, ParseError
         wanted: options.limit.map_or(declared, |limit| limit.min(declared)),
         lossy: options.lossy_utf8,
     };
-    let (words, vectors) = reader.text()?;
+    let (words, vectors, index) = reader.text()?;
     Ok(Parsed {
         format: StoreFormat::Glove,
         dim,
         words,
         vectors,
+        index: Some(index),
         subwords: None,
     })
 }
@@ -153,7 +157,7 @@ fn parse_header(bytes: &[u8]) -> Result<(usize, usize, usize), ParseError> {
 
 /// Text when the first record is a line holding a word and exactly `dim` numbers, else binary.
 fn detect_format(body: &[u8], dim: usize) -> StoreFormat {
-    match parse_text_line(first_line(body), dim, true) {
+    match parse_text_line(first_line(body), dim, true, &mut []) {
         Ok(_) => StoreFormat::Text,
         Err(_) => StoreFormat::Binary,
     }
@@ -171,22 +175,23 @@ struct BodyReader<'a> {
     lossy: bool,
 }
 
-/// A parsed text line: the word and its values.
-type TextRecord = (String, Vec<f32>);
+/// Words kept (first occurrences, in file order), their rows, and the index of the words.
+pub(super) type Records = (Vec<String>, Vec<f32>, HashMap<String, usize>);
 
-/// Text lines parsed per parallel task.
-const TEXT_LINES_PER_TASK: usize = 4096;
+/// Records parsed per parallel task: enough to outweigh the cost of a task.
+const RECORDS_PER_TASK: usize = 1024;
 
 impl BodyReader<'_> {
-    /// Binary records: `word` (after any newlines), a space, `dim` little-endian f32.
-    fn binary(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
+    /// Binary records: `word` (after any newlines), a space, `dim` little-endian f32. One pass
+    /// finds where each record starts (a word's length is only known by reading it); the words
+    /// and values are then decoded on all cores straight into the matrix.
+    fn binary(&self) -> Result<Records, ParseError> {
         // Saturating: a dimension too large to address cannot fit, and fails as truncated below.
         let vector_bytes = self.dim.saturating_mul(4);
         // A lying header must not make us reserve more than the file could hold.
         let max_records = self.body.len() / vector_bytes.saturating_add(2);
-        let mut words = Vec::with_capacity(self.wanted.min(max_records));
-        let mut vectors = Vec::with_capacity(self.wanted.min(max_records) * self.dim);
-        let mut seen = HashMap::with_capacity(words.capacity());
+        // Where each word starts and where its space is.
+        let mut records: Vec<(usize, usize)> = Vec::with_capacity(self.wanted.min(max_records));
         let mut pos = 0;
         for found in 0..self.wanted {
             pos += count_leading(&self.body[pos..], |b| b == b'\n');
@@ -195,41 +200,57 @@ impl BodyReader<'_> {
             if rest.is_empty() {
                 return Err((at, self.missing(found)));
             }
-            let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            let Some(space) = memchr::memchr(b' ', rest) else {
                 // The rest of a damaged file may be anything: name only its start.
                 let word = String::from_utf8_lossy(&rest[..rest.len().min(40)]).into_owned();
                 return Err((at, truncated(word, vector_bytes, 0)));
             };
-            let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;
             let values = &rest[space + 1..];
             if values.len() < vector_bytes {
+                let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;
                 let at = Location::Byte((self.body_start + pos + space + 1) as u64);
                 return Err((at, truncated(word, vector_bytes, values.len())));
             }
-            if claim_word(&mut seen, &word, words.len()) {
-                vectors.extend(
-                    values[..vector_bytes]
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-                );
-                words.push(word);
-            }
+            records.push((pos, pos + space));
             pos += space + 1 + vector_bytes;
         }
         self.check_trailing(pos, |pos| Location::Byte((self.body_start + pos) as u64))?;
-        Ok((words, vectors))
+        let decode = |&(start, space): &(usize, usize)| {
+            decode_word(&self.body[start..space], self.lossy)
+                .map_err(|p| (Location::Byte((self.body_start + start) as u64), p))
+        };
+        let words = first_error(
+            || {
+                records
+                    .par_iter()
+                    .with_min_len(RECORDS_PER_TASK)
+                    .map(decode)
+                    .collect()
+            },
+            || records.iter().map(decode).collect(),
+        )?;
+        let mut vectors = vec![0.0f32; records.len() * self.dim];
+        vectors
+            .par_chunks_mut(self.dim)
+            .with_min_len(RECORDS_PER_TASK)
+            .zip(&records)
+            .for_each(|(row, &(_, space))| {
+                let bytes = &self.body[space + 1..space + 1 + vector_bytes];
+                for (value, b) in row.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *value = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                }
+            });
+        Ok(keep_first(words, vectors, self.dim))
     }
 
-    /// Text lines: `word v1 … vdim`, parsed in parallel blocks.
-    fn text(&self) -> Result<(Vec<String>, Vec<f32>), ParseError> {
+    /// Text lines: `word v1 … vdim`, found in one pass, then parsed on all cores straight into
+    /// the matrix.
+    fn text(&self) -> Result<Records, ParseError> {
         let shortest_line = self.dim.saturating_mul(2).saturating_add(2);
         let mut lines = Vec::with_capacity(self.wanted.min(self.body.len() / shortest_line));
         let mut pos = 0;
         while lines.len() < self.wanted && pos < self.body.len() {
-            let len = self.body[pos..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .unwrap_or(self.body.len() - pos);
+            let len = memchr::memchr(b'\n', &self.body[pos..]).unwrap_or(self.body.len() - pos);
             lines.push(&self.body[pos..pos + len]);
             pos = (pos + len + 1).min(self.body.len());
         }
@@ -238,38 +259,39 @@ impl BodyReader<'_> {
             return Err((Location::Line(last_line), self.missing(lines.len())));
         }
         // Line numbers count from the first record's.
-        let blocks: Vec<Result<Vec<TextRecord>, ParseError>> = lines
-            .par_chunks(TEXT_LINES_PER_TASK)
-            .enumerate()
-            .map(|(block, chunk)| {
-                chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, line)| {
-                        parse_text_line(line, self.dim, self.lossy).map_err(|p| {
-                            let line = block * TEXT_LINES_PER_TASK + i + self.first_line;
-                            (Location::Line(line), p)
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        // Every line parsed, so the file really holds `lines.len() * dim` values.
-        let blocks = blocks.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let mut words = Vec::with_capacity(lines.len());
-        let mut vectors = Vec::with_capacity(lines.len() * self.dim);
-        let mut seen = HashMap::with_capacity(lines.len());
-        for block in blocks {
-            for (word, values) in block {
-                if claim_word(&mut seen, &word, words.len()) {
-                    vectors.extend_from_slice(&values);
-                    words.push(word);
-                }
+        let parse = |(i, (row, line)): (usize, (&mut [f32], &&[u8]))| {
+            parse_text_line(line, self.dim, self.lossy, row)
+                .map_err(|p| (Location::Line(i + self.first_line), p))
+        };
+        if lines.len().saturating_mul(self.dim) > self.body.len() {
+            // More values than the body has bytes: a lying header, whose matrix must not be
+            // allocated; some line is short, and is named.
+            for (i, line) in lines.iter().enumerate() {
+                parse((i, (&mut [][..], line)))?;
             }
         }
+        let mut vectors = vec![0.0f32; lines.len() * self.dim];
+        let words = first_error(
+            || {
+                vectors
+                    .par_chunks_mut(self.dim)
+                    .with_min_len(RECORDS_PER_TASK)
+                    .zip(&lines)
+                    .enumerate()
+                    .map(parse)
+                    .collect()
+            },
+            || {
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| parse((i, (&mut [][..], line))))
+                    .collect()
+            },
+        )?;
         let first_unread_line = lines.len() + self.first_line;
         self.check_trailing(pos, |_| Location::Line(first_unread_line))?;
-        Ok((words, vectors))
+        Ok(keep_first(words, vectors, self.dim))
     }
 
     /// The problem for a body that ends after `found` of the wanted words.
@@ -296,6 +318,32 @@ impl BodyReader<'_> {
         }
         Ok(())
     }
+}
+
+/// The result of `parallel`; when it failed, the first error in file order, which `sequential`
+/// finds again (a parallel collect returns whichever error a thread met first).
+fn first_error<T>(
+    parallel: impl FnOnce() -> Result<T, ParseError>,
+    sequential: impl FnOnce() -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
+    parallel().or_else(|_| sequential())
+}
+
+/// Keeps the first row of each word (with a warning for the others, as gensim does), moving the
+/// kept rows together, and indexes the words.
+fn keep_first(words: Vec<String>, mut vectors: Vec<f32>, dim: usize) -> Records {
+    let mut index = HashMap::with_capacity(words.len());
+    let mut kept = Vec::with_capacity(words.len());
+    for (row, word) in words.into_iter().enumerate() {
+        if claim_word(&mut index, &word, kept.len()) {
+            if row != kept.len() {
+                vectors.copy_within(row * dim..(row + 1) * dim, kept.len() * dim);
+            }
+            kept.push(word);
+        }
+    }
+    vectors.truncate(kept.len() * dim);
+    (kept, vectors, index)
 }
 
 /// Number of leading bytes of `bytes` that satisfy `pred`.
@@ -325,25 +373,32 @@ pub(super) fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> 
 }
 
 /// Parses one text record: the word up to the first space, then exactly `dim` numbers separated
-/// by whitespace; trailing whitespace (fastText writes a space, Windows files a `\r`) is ignored.
-fn parse_text_line(line: &[u8], dim: usize, lossy: bool) -> Result<TextRecord, Problem> {
+/// by whitespace, written to `row` as far as it reaches (an empty `row` only checks the line);
+/// trailing whitespace (fastText writes a space, Windows files a `\r`) is ignored.
+fn parse_text_line(
+    line: &[u8],
+    dim: usize,
+    lossy: bool,
+    row: &mut [f32],
+) -> Result<String, Problem> {
     let line = line.trim_ascii_end();
     let (word, rest) = match line.iter().position(|&b| b == b' ') {
         Some(space) => (&line[..space], &line[space + 1..]),
         None => (line, &[][..]),
     };
     let word = decode_word(word, lossy)?;
-    // A line holds at most one value per two bytes, whatever the header claims.
-    let mut values = Vec::with_capacity(dim.min(rest.len() / 2 + 1));
     let mut found = 0;
     for token in rest
         .split(u8::is_ascii_whitespace)
         .filter(|t| !t.is_empty())
     {
-        found += 1;
-        if found <= dim {
-            values.push(parse_number(token)?);
+        if found < dim {
+            let value = parse_number(token)?;
+            if let Some(slot) = row.get_mut(found) {
+                *slot = value;
+            }
         }
+        found += 1;
     }
     if found != dim {
         return Err(Problem::WrongValueCount {
@@ -351,7 +406,7 @@ fn parse_text_line(line: &[u8], dim: usize, lossy: bool) -> Result<TextRecord, P
             found,
         });
     }
-    Ok((word, values))
+    Ok(word)
 }
 
 /// Parses a decimal value as gensim does (`np.float32(text)`): to f64 first, then rounded to f32.
