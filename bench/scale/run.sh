@@ -7,8 +7,9 @@
 # binary format of GoogleNews-vectors-negative300.bin):
 #   gensim          load_word2vec_format + fill_norms: time, resident memory; one
 #                   most_similar(topn=10), median over GENSIM_QUERIES queries; its top 10 of every
-#                   query of the set (QUERY_WORDS random words, QUERY_ANALOGIES a + b - c) is the
-#                   reference every other column is checked against
+#                   query of the set (QUERY_WORDS random words, QUERY_ANALOGIES a + b - c with c
+#                   one of b's 10 nearest, as king + woman - man) is the reference every other
+#                   column is checked against
 #   gensim + Annoy  AnnoyIndexer(ANNOY_TREES): build time, memory, one query, recall@10
 #   embedserve bin  serving the binary store: time until /health/ready answers, resident memory
 #                   then, /similar median over HTTP (one request at a time, keep-alive), every
@@ -48,7 +49,6 @@ if [ -z "${STORE:-}" ]; then
   note "generating a $ROWS x $DIM store"
   python3 "$here/gen_store.py" "$store" "$ROWS" "$DIM"
 fi
-bench queries "$store" "$WORK/queries.json" >>"$results"
 reference=$WORK/gensim-reference.json
 
 note "gensim: load, fill_norms, queries"

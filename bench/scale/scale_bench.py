@@ -1,10 +1,9 @@
 """The measuring steps of bench/scale/run.sh; each prints one JSON line (run.sh collects them).
 
-  queries STORE OUT                  pick the query set: QUERY_WORDS random words and QUERY_ANALOGIES
-                                     analogies (2 positive, 1 negative) of the store, fixed seed
-  gensim STORE QUERIES OUT REPEATS   gensim 4.4.0: load_word2vec_format + fill_norms (time, memory),
-                                     one most_similar(topn=10), median over the first REPEATS queries, and the exact
-                                     top 10 of every query, written to OUT (the reference answers)
+  gensim STORE QUERIES OUT REPEATS   gensim 4.4.0: load_word2vec_format + fill_norms (time, memory);
+                                     picks the queries (pick_queries) into QUERIES; one
+                                     most_similar(topn=10), median over the first REPEATS queries;
+                                     the exact top 10 of every query into OUT (the reference answers)
   annoy STORE QUERIES REF TREES REPEATS
                                      gensim + its AnnoyIndexer(TREES): build time, memory, one query
                                      (median over the first REPEATS queries), recall@10 against REF
@@ -52,23 +51,20 @@ def read_json(path):
         return json.load(file)
 
 
-def store_rows(store):
-    with open(store, "rb") as file:
-        return int(file.readline().split()[0])
-
-
-def cmd_queries(store, out):
-    rows = store_rows(store)
+def pick_queries(kv):
+    """QUERY_WORDS random words and QUERY_ANALOGIES analogies a + b - c shaped like real ones
+    (king + woman - man): a and b random, c one of b's 10 nearest words, so b - c is a small offset.
+    Analogies of three unrelated words point away from every word, which no real query does."""
     rng = random.Random(11)
+    rows = len(kv)
     words = int(os.environ.get("QUERY_WORDS", 200))
     analogies = int(os.environ.get("QUERY_ANALOGIES", 100))
-    queries = [{"positive": [f"w{rng.randrange(rows)}"], "negative": []} for _ in range(words)]
+    queries = [{"positive": [kv.index_to_key[rng.randrange(rows)]], "negative": []} for _ in range(words)]
     for _ in range(analogies):
-        a, b, c = (f"w{rng.randrange(rows)}" for _ in range(3))
+        a, b = (kv.index_to_key[rng.randrange(rows)] for _ in range(2))
+        c = rng.choice(kv.most_similar(b, topn=TOPN))[0]
         queries.append({"positive": [a, b], "negative": [c]})
-    with open(out, "w") as file:
-        json.dump(queries, file)
-    emit({"step": "queries", "words": words, "analogies": analogies})
+    return queries
 
 
 def timed_median(ask, queries):
@@ -90,19 +86,27 @@ def cmd_gensim(store, queries_path, out, repeats):
     kv.fill_norms()
     ready_s = time.perf_counter() - started
     rss_ready = rss_mb()
-    queries = read_json(queries_path)
+    queries = pick_queries(kv)
+    with open(queries_path, "w") as file:
+        json.dump(queries, file)
     median_ms = timed_median(lambda q: kv.most_similar(positive=q["positive"], negative=q["negative"], topn=TOPN),
                              queries[:int(repeats)])
     reference = [kv.most_similar(positive=q["positive"], negative=q["negative"], topn=TOPN) for q in queries]
     with open(out, "w") as file:
         json.dump(reference, file)
-    emit({"step": "gensim", "rows": len(kv), "dim": kv.vector_size, "ready_s": round(ready_s, 2),
+    emit({"step": "gensim", "words": sum(not q["negative"] for q in queries),
+          "analogies": sum(bool(q["negative"]) for q in queries), "rows": len(kv), "dim": kv.vector_size, "ready_s": round(ready_s, 2),
           "rss_mb": round(rss_ready), "peak_mb": round(rss_mb(field="VmHWM")), "query_ms": round(median_ms, 2)})
 
 
-def recall(answers, reference):
-    hits = sum(len({w for w, _ in got} & {w for w, _ in want}) for got, want in zip(answers, reference))
-    return hits / (TOPN * len(reference))
+def recall(answers, reference, queries):
+    """Recall@10 over all queries, over the words and over the analogies."""
+    def over(keep):
+        pairs = [(got, want) for got, want, q in zip(answers, reference, queries) if keep(q)]
+        hits = sum(len({w for w, _ in got} & {w for w, _ in want}) for got, want in pairs)
+        return round(hits / (TOPN * len(pairs)), 4) if pairs else None
+    return {"recall": over(lambda q: True), "recall_words": over(lambda q: not q["negative"]),
+            "recall_analogies": over(lambda q: bool(q["negative"]))}
 
 
 def cmd_annoy(store, queries_path, ref_path, trees, repeats):
@@ -128,7 +132,7 @@ def cmd_annoy(store, queries_path, ref_path, trees, repeats):
     median_ms = timed_median(ask, queries[:int(repeats)])
     emit({"step": "annoy", "trees": int(trees), "build_s": round(build_s, 1), "rss_mb": round(rss_mb()),
           "index_mb": round(rss_mb() - rss_loaded), "query_ms": round(median_ms, 2),
-          "recall": round(recall([ask(q) for q in queries], reference), 4)})
+          **recall([ask(q) for q in queries], reference, queries)})
 
 
 def same_answer(got, want):
@@ -155,7 +159,7 @@ def cmd_http(base, queries_path, ref_path, mode, repeats):
     answers = [ask(q) for q in queries]  # also the warm-up
     record = {"step": "http", "mode": mode}
     if mode == "approx":
-        record["recall"] = round(recall(answers, reference), 4)
+        record.update(recall(answers, reference, queries))
     else:
         wrong = [i for i, (got, want) in enumerate(zip(answers, reference)) if not same_answer(got, want)]
         if wrong:
@@ -192,7 +196,7 @@ def main():
     if command == "rss":
         print(round(rss_mb(args[0])))
         return
-    {"queries": cmd_queries, "gensim": cmd_gensim, "annoy": cmd_annoy, "http": cmd_http,
+    {"gensim": cmd_gensim, "annoy": cmd_annoy, "http": cmd_http,
      "measure": cmd_measure}[command](*args)
 
 

@@ -26,12 +26,11 @@ def main():
     annoy, index = steps.get("annoy", {}), steps.get("index", {})
     rows, dim = gensim["rows"], gensim["dim"]
     vectors_mb = rows * dim * 4 / 2**20
-    queries = steps["queries"]
-    print(f"store: {rows} x {dim} ({vectors_mb:.0f} MB of float32); queries: {queries['words']} words + "
-          f"{queries['analogies']} analogies (a + b - c), topn=10, one at a time")
+    print(f"store: {rows} x {dim} ({vectors_mb:.0f} MB of float32); queries: {gensim['words']} words + "
+          f"{gensim['analogies']} analogies (a + b - c), topn=10, one at a time")
 
-    def cell(value, unit=""):
-        return "-" if value is None else f"{value}{unit}"
+    def recall_cell(record):
+        return f"{record['recall']} (words {record['recall_words']}, analogies {record['recall_analogies']})"
 
     table = [["", "ready (s)", "RSS at ready (MB)", "query median (ms)", "recall@10", "build (s)",
               "build peak (MB)"]]
@@ -41,7 +40,7 @@ def main():
         table.append([f"gensim + Annoy: {annoy['missing']}"] + ["-"] * 6)
     else:
         table.append([f"gensim + AnnoyIndexer({annoy['trees']})", "-", annoy["rss_mb"], annoy["query_ms"],
-                      annoy["recall"], annoy["build_s"], "-"])
+                      recall_cell(annoy), annoy["build_s"], "-"])
     ready_bin, http_bin = steps["ready/bin"], steps["http/bin/exact"]
     table.append(["embedserve, binary store (exact)", ready_bin["ready_s"], ready_bin["rss_mb"], http_bin["query_ms"],
                   "1 (= gensim)", "-", "-"])
@@ -50,7 +49,7 @@ def main():
     else:
         ready_idx, approx, exact = steps["ready/idx"], steps["http/idx/approx"], steps["http/idx/exact=true"]
         table.append(["embedserve, index (approximate)", ready_idx["ready_s"], ready_idx["rss_mb"], approx["query_ms"],
-                      approx["recall"], index["wall_s"], index["peak_mb"]])
+                      recall_cell(approx), index["wall_s"], index["peak_mb"]])
         table.append(["embedserve, index, exact=true", "-", "-", exact["query_ms"], "1 (= gensim)", "-", "-"])
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
