@@ -173,16 +173,22 @@ async fn without_a_store_the_routes_say_so() {
     assert_eq!(info.body["word2vec"], Value::Null);
 }
 
-#[tokio::test]
-async fn gensim_reference_answers_over_http() {
-    let Some(store) = shared_fixture("word2vec/lee-cbow50.bin") else {
-        return;
-    };
-    let reference: Value = serde_json::from_str(
+/// The shared lee-cbow50 store and gensim's answers on it; `None` when the fixture is absent.
+fn lee_cbow50() -> Option<(std::path::PathBuf, Value)> {
+    let store = shared_fixture("word2vec/lee-cbow50.bin")?;
+    let reference = serde_json::from_str(
         &std::fs::read_to_string(store.with_file_name("lee-cbow50.reference.json"))
             .expect("reference"),
     )
     .expect("json");
+    Some((store, reference))
+}
+
+#[tokio::test]
+async fn gensim_reference_answers_over_http() {
+    let Some((store, reference)) = lee_cbow50() else {
+        return;
+    };
     let app = spawn_app_configured(|s| s.word2vec = store.clone()).await;
     let info = app.get("/info").await;
     assert_eq!(info.body["word2vec"]["words"], reference["vocab_size"]);
@@ -445,14 +451,9 @@ async fn vectors_of_many_words_come_in_request_order_as_vector_gives_them() {
 
 #[tokio::test]
 async fn an_index_file_answers_approximately_or_exactly_as_gensim() {
-    let Some(store) = shared_fixture("word2vec/lee-cbow50.bin") else {
+    let Some((store, reference)) = lee_cbow50() else {
         return;
     };
-    let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(store.with_file_name("lee-cbow50.reference.json"))
-            .expect("reference"),
-    )
-    .expect("json");
     let dir = tempfile::tempdir().expect("tempdir");
     let index = dir.path().join("lee.index");
     let loaded =

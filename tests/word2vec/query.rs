@@ -122,6 +122,18 @@ fn most_similar_matches_the_shared_reference() {
     }
 }
 
+/// `doesnt_match` picks gensim's word for every case (`{"words": [...], "result": word}`).
+pub fn assert_doesnt_match(store: &WordVectors, cases: &Value) {
+    for case in cases.as_array().unwrap() {
+        let words = strings(&case["words"]);
+        assert_eq!(
+            store.doesnt_match(&words).unwrap(),
+            case["result"].as_str().unwrap(),
+            "{words:?}"
+        );
+    }
+}
+
 /// gensim's `similarity(a, b)` for each `[a, b, score]` case, within 1e-5.
 pub fn assert_similarities(store: &WordVectors, cases: &Value) {
     for case in cases.as_array().unwrap() {
@@ -167,14 +179,7 @@ fn queries_match_extra_gensim_cases() {
             .unwrap();
         assert_matches(&ours, &case["result"], "similar_by_vector");
     }
-    for case in reference["doesnt_match"].as_array().unwrap() {
-        let words = strings(&case["words"]);
-        assert_eq!(
-            store.doesnt_match(&words).unwrap(),
-            case["result"].as_str().unwrap(),
-            "{words:?}"
-        );
-    }
+    assert_doesnt_match(&store, &reference["doesnt_match"]);
     assert_similarities(&store, &reference["similarity"]);
 }
 

@@ -7,7 +7,7 @@ use embedserve::word2vec::store::{LoadOptions, WordVectors};
 use serde_json::Value;
 
 use crate::eval::trained_store;
-use crate::query::{assert_matches_within, assert_similarities, strings};
+use crate::query::{assert_doesnt_match, assert_matches_within, assert_similarities, strings};
 
 /// Our cosines and gensim's differ only by f32 rounding in another summation order.
 const SCORE_TOLERANCE: f32 = 1e-6;
@@ -51,14 +51,7 @@ fn queries_match_gensim_word_for_word() {
         let ours = store.similar_by_vector(&vector, &options(case)).unwrap();
         assert_matches_within(&ours, &case["result"], SCORE_TOLERANCE, "similar_by_vector");
     }
-    for case in reference["doesnt_match"].as_array().unwrap() {
-        let words = strings(&case["words"]);
-        assert_eq!(
-            store.doesnt_match(&words).unwrap(),
-            case["result"].as_str().unwrap(),
-            "{words:?}"
-        );
-    }
+    assert_doesnt_match(&store, &reference["doesnt_match"]);
     assert_similarities(&store, &reference["similarity"]);
 }
 
