@@ -173,7 +173,7 @@ async fn in_read_mode_a_truncated_weights_file_changes_nothing() {
 #[tokio::test]
 async fn work_past_request_timeout_secs_is_answered_503_timeout() {
     // One compute thread and a 1 s timeout; each request means 16 x 8192 token rows 1024 wide
-    // (134M additions), and twelve arrive at once: the queue behind the first few outlasts 1 s.
+    // (134M additions), and 32 arrive at once: the queue behind the first few outlasts 1 s.
     let wide = ModelSpec {
         dim: 1024,
         ..ModelSpec::default()
@@ -187,7 +187,7 @@ async fn work_past_request_timeout_secs_is_answered_503_timeout() {
     let ids: Vec<u32> = (0..8192).map(|i| i % 24).collect();
     let body = json!({"input_ids": vec![ids; 16], "pooling": "mean"});
     let mut requests = tokio::task::JoinSet::new();
-    for _ in 0..12 {
+    for _ in 0..32 {
         let request = app.request(Method::POST, "/embed").json(&body);
         requests.spawn(async move {
             let response = request.send().await.expect("sent");
@@ -208,9 +208,11 @@ async fn work_past_request_timeout_secs_is_answered_503_timeout() {
         .collect();
     assert!(
         !timed_out.is_empty(),
-        "twelve requests of heavy work on one thread all finished within 1 s"
+        "32 requests of heavy work on one thread all finished within 1 s"
     );
-    let message = timed_out[0]["error"]["message"].as_str().unwrap_or_default();
+    let message = timed_out[0]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
     assert!(message.contains("within 1 seconds"), "{message}");
     // Timed-out jobs that had not started are skipped: the thread is free for the next request.
     let after = app.post("/embed", &json!({"input_ids": [[1]]})).await;

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use embedserve::config::Settings;
@@ -26,6 +26,25 @@ fn replace_by_fifo(path: &Path) {
     assert!(made.success(), "mkfifo failed");
 }
 
+/// Opens a FIFO's write end when dropped unfed (declare it after the server, so that it runs
+/// before the server's directory is deleted): a test failing before it feeds the FIFO must not
+/// leave the loader blocked in `open`, and the test's runtime waiting for the loader's thread at
+/// its end, forever.
+struct Unblock(Option<PathBuf>);
+
+impl Drop for Unblock {
+    fn drop(&mut self) {
+        if let Some(fifo) = self.0.take() {
+            let (opened, waited) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = std::fs::OpenOptions::new().write(true).open(fifo);
+                let _ = opened.send(());
+            });
+            let _ = waited.recv_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
 #[tokio::test]
 async fn ready_is_503_while_the_first_load_runs_and_200_once_it_ends() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -41,6 +60,7 @@ async fn ready_is_503_while_the_first_load_runs_and_200_once_it_ends() {
         ..Settings::default()
     };
     let app = start_loading(Application::build(settings).await.expect("binds"), dir);
+    let mut unblock = Unblock(Some(config_path));
 
     // The loader is blocked opening config.json: nothing is loaded, however long we wait.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -57,7 +77,8 @@ async fn ready_is_503_while_the_first_load_runs_and_200_once_it_ends() {
         .assert_error(503, "not_ready");
 
     // Writing the real config.json through the FIFO lets the load go on and succeed.
-    tokio::task::spawn_blocking(move || std::fs::write(&config_path, config))
+    let fifo = unblock.0.take().expect("not fed yet");
+    tokio::task::spawn_blocking(move || std::fs::write(&fifo, config))
         .await
         .expect("writer joined")
         .expect("config written to the FIFO");

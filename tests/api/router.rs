@@ -124,7 +124,8 @@ async fn options_without_cors_is_routed_like_any_method() {
 
 #[tokio::test]
 async fn cors_allows_the_listed_origins_only_and_star_allows_any() {
-    let listed = spawn_app_configured(|s| s.cors_origins = vec!["https://app.example".into()]).await;
+    let listed =
+        spawn_app_configured(|s| s.cors_origins = vec!["https://app.example".into()]).await;
     let from = |app: &crate::helpers::TestApp, method: Method, origin: &str| {
         let request = app.request(method.clone(), "/health/live");
         let request = request.header("origin", origin);
