@@ -102,6 +102,16 @@ pub fn start_loading(application: Application, dir: tempfile::TempDir) -> TestAp
     }
 }
 
+/// A spawned server, killed when the test ends, also when an assertion fails first.
+pub struct KilledOnDrop(pub std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Words of the planted store with their 4-d vectors: two tight groups and an outlier.
 pub const PLANTED: &[(&str, [f32; 4])] = &[
     ("python", [1.0, 0.1, 0.0, 0.0]),

@@ -1,13 +1,16 @@
 //! Limits checked before the work (`src/input.rs`, `src/http/similar.rs`): a huge text is refused
 //! (or cut) before it is tokenized, a response over `max_response_bytes` is refused from its
-//! shape, word queries are capped by `max_query_words`; and a weights file truncated under the
-//! server stops model requests instead of killing the process with SIGBUS (`src/state.rs`).
+//! shape, word queries are capped by `max_query_words`; work past `request_timeout_secs` is
+//! answered 503 `timeout` (`src/compute.rs`); and a weights file truncated under the server stops
+//! model requests instead of killing the process with SIGBUS (`src/state.rs`).
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use reqwest::Method;
+use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, spawn_app_configured};
+use crate::common::ModelSpec;
+use crate::helpers::{spawn_app, spawn_app_configured, spawn_app_with};
 
 #[tokio::test]
 async fn a_text_over_max_input_bytes_is_refused_or_cut() {
@@ -165,4 +168,53 @@ async fn in_read_mode_a_truncated_weights_file_changes_nothing() {
     assert_eq!(after.body["data"], before.body["data"]);
     assert_eq!(app.get("/health/ready").await.status, 200);
     assert_eq!(app.get("/info").await.body["model"]["load_mode"], "read");
+}
+
+#[tokio::test]
+async fn work_past_request_timeout_secs_is_answered_503_timeout() {
+    // One compute thread and a 1 s timeout; each request means 16 x 8192 token rows 1024 wide
+    // (134M additions), and 32 arrive at once: the queue behind the first few outlasts 1 s.
+    let wide = ModelSpec {
+        dim: 1024,
+        ..ModelSpec::default()
+    };
+    let app = spawn_app_with(&wide, |s| {
+        s.compute_threads = 1;
+        s.request_timeout_secs = 1;
+        s.max_batch_tokens = 16 * 8192;
+    })
+    .await;
+    let ids: Vec<u32> = (0..8192).map(|i| i % 24).collect();
+    let body = json!({"input_ids": vec![ids; 16], "pooling": "mean"});
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let request = app.request(Method::POST, "/embed").json(&body);
+        requests.spawn(async move {
+            let response = request.send().await.expect("sent");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("a JSON body");
+            (status, body)
+        });
+    }
+    let replies = requests.join_all().await;
+    let timed_out: Vec<&Value> = replies
+        .iter()
+        .filter(|(status, _)| *status != 200)
+        .map(|(status, body)| {
+            assert_eq!(*status, 503, "{body}");
+            assert_eq!(body["error"]["type"], "timeout", "{body}");
+            body
+        })
+        .collect();
+    assert!(
+        !timed_out.is_empty(),
+        "32 requests of heavy work on one thread all finished within 1 s"
+    );
+    let message = timed_out[0]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("within 1 seconds"), "{message}");
+    // Timed-out jobs that had not started are skipped: the thread is free for the next request.
+    let after = app.post("/embed", &json!({"input_ids": [[1]]})).await;
+    assert_eq!(after.status, 200, "{}", after.body);
 }

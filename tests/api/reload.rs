@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use safetensors::Dtype;
 
 use crate::common::{ModelSpec, stored, test_value, write_model_dir};
-use crate::helpers::{TestApp, floats, start, write_planted_store};
+use crate::helpers::{KilledOnDrop, TestApp, floats, start, write_planted_store};
 use crate::multi::{expected_row, spawn_multi_app, write_model};
 
 /// A server reading `config` (a settings file) at start and at every reload.
@@ -318,16 +318,6 @@ async fn the_admin_route_takes_the_admin_keys_when_set() {
     app.send(embed.json(&json!({"input_ids": [[1]]})))
         .await
         .assert_error(401, "unauthorized");
-}
-
-/// A spawned server, killed when the test ends, also when an assertion fails first.
-struct KilledOnDrop(std::process::Child);
-
-impl Drop for KilledOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The old mapping of a replaced weights file, as `/proc/PID/maps` lists it once unlinked.

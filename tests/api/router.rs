@@ -121,3 +121,48 @@ async fn options_without_cors_is_routed_like_any_method() {
         .await
         .assert_error(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn cors_allows_the_listed_origins_only_and_star_allows_any() {
+    let listed =
+        spawn_app_configured(|s| s.cors_origins = vec!["https://app.example".into()]).await;
+    let from = |app: &crate::helpers::TestApp, method: Method, origin: &str| {
+        let request = app.request(method.clone(), "/health/live");
+        let request = request.header("origin", origin);
+        if method == Method::OPTIONS {
+            request.header("access-control-request-method", "GET")
+        } else {
+            request
+        }
+    };
+    for method in [Method::GET, Method::OPTIONS] {
+        let allowed = listed
+            .send(from(&listed, method.clone(), "https://app.example"))
+            .await;
+        assert_eq!(
+            allowed.header("access-control-allow-origin"),
+            "https://app.example",
+            "{method}"
+        );
+        let refused = listed
+            .send(from(&listed, method.clone(), "https://evil.example"))
+            .await;
+        assert!(
+            refused.headers.get("access-control-allow-origin").is_none(),
+            "{method}: an unlisted origin is allowed"
+        );
+    }
+    // The actual request is answered either way: CORS is the browser's check, not the server's.
+    let refused = listed
+        .send(from(&listed, Method::GET, "https://evil.example"))
+        .await;
+    assert_eq!(refused.status, 200);
+
+    let any = spawn_app_configured(|s| s.cors_origins = vec!["*".into()]).await;
+    for method in [Method::GET, Method::OPTIONS] {
+        let reply = any
+            .send(from(&any, method.clone(), "https://anyone.example"))
+            .await;
+        assert_eq!(reply.header("access-control-allow-origin"), "*", "{method}");
+    }
+}

@@ -323,6 +323,57 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountEvents {
     }
 }
 
+/// Keeps the `ignored` field of every event logged while it is the default subscriber.
+#[derive(Clone, Default)]
+struct IgnoredCounts(Arc<std::sync::Mutex<Vec<u64>>>);
+
+impl tracing::field::Visit for IgnoredCounts {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        if field.name() == "ignored" {
+            self.0.lock().expect("not poisoned").push(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for IgnoredCounts {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        event.record(&mut self.clone());
+    }
+}
+
+/// The `ignored` counts `doesnt_match(words)` logs, and its answer.
+fn ignored_warnings(store: &WordVectors, words: &[&str]) -> (Vec<u64>, String) {
+    let counts = IgnoredCounts::default();
+    let subscriber = tracing_subscriber::registry().with(counts.clone());
+    let odd = tracing::subscriber::with_default(subscriber, || store.doesnt_match(words))
+        .expect("an answer")
+        .to_owned();
+    let logged = counts.0.lock().expect("not poisoned").clone();
+    (logged, odd)
+}
+
+#[test]
+fn doesnt_match_warns_with_the_count_of_unknown_words_and_never_when_all_are_known() {
+    let store = WordVectors::from_parts(
+        ["a", "b", "c"].map(String::from).to_vec(),
+        vec![1.0, 0.0, 0.9, 0.1, -1.0, 0.0],
+        2,
+    )
+    .unwrap();
+    assert_eq!(
+        ignored_warnings(&store, &["a", "b", "c", "a"]),
+        (vec![], "c".to_owned()),
+        "all words known: no warning"
+    );
+    assert_eq!(
+        ignored_warnings(&store, &["x", "a", "b", "y", "c", "x"]),
+        (vec![3], "c".to_owned()),
+        "one warning counting the three unknown words (repeats count)"
+    );
+}
+
 #[test]
 fn doesnt_match_warns_once_however_many_words_are_unknown() {
     let store = WordVectors::from_parts(
