@@ -1,5 +1,6 @@
 //! Several named models and stores in one server: selection by `model` and `store`, the default
-//! (the first), unknown names, and `/v1/models`, `/info` and `/metrics` listing them all.
+//! (the first), unknown names, `/v1/models`, `/info` and `/metrics` listing them all, and a broken
+//! one stopping startup with its name and file.
 
 use std::path::Path;
 
@@ -214,5 +215,54 @@ async fn models_info_and_metrics_list_every_model_and_store() {
                 .any(|line| line.starts_with(metric) && line.contains(name)),
             "{metric} {name}:\n{metrics}"
         );
+    }
+}
+
+#[test]
+fn a_broken_named_model_or_store_stops_startup_naming_it_and_its_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good");
+    write_model(&good, 6);
+    let store = dir.path().join("planted.bin");
+    write_planted_store(&store);
+    let cut = dir.path().join("cut.txt");
+    std::fs::write(&cut, "garbage\n").expect("written");
+    let missing = dir.path().join("missing");
+    let cases = [
+        (
+            vec![
+                format!("good={}", good.display()),
+                format!("broken={}", missing.display()),
+            ],
+            vec![format!("planted={}", store.display())],
+            format!("model \"broken\": {}", missing.display()),
+        ),
+        (
+            vec![format!("good={}", good.display())],
+            vec![
+                format!("planted={}", store.display()),
+                format!("bad={}", cut.display()),
+            ],
+            format!("store \"bad\": {}", cut.display()),
+        ),
+    ];
+    for (models, stores, named) in cases {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"));
+        command
+            .env_clear()
+            .args(["--config", "/dev/null", "--listen", "127.0.0.1:0"]);
+        for model in &models {
+            command.arg("--model").arg(model);
+        }
+        for store in &stores {
+            command.arg("--word2vec").arg(store);
+        }
+        let output = command.output().expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "started with {models:?} {stores:?}"
+        );
+        assert!(stderr.contains(&named), "{named} not in: {stderr}");
     }
 }
