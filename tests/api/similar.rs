@@ -176,12 +176,14 @@ async fn without_a_store_the_routes_say_so() {
 /// The shared lee-cbow50 store and gensim's answers on it; `None` when the fixture is absent.
 fn lee_cbow50() -> Option<(std::path::PathBuf, Value)> {
     let store = shared_fixture("word2vec/lee-cbow50.bin")?;
-    let reference = serde_json::from_str(
-        &std::fs::read_to_string(store.with_file_name("lee-cbow50.reference.json"))
-            .expect("reference"),
-    )
-    .expect("json");
+    let reference = read_json(&store.with_file_name("lee-cbow50.reference.json"));
     Some((store, reference))
+}
+
+/// A committed or shared JSON reference file, parsed.
+fn read_json(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[tokio::test]
@@ -222,10 +224,7 @@ async fn gensim_reference_answers_over_http() {
 #[tokio::test]
 async fn a_gensim_native_model_answers_as_gensim_over_http() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gensim-native");
-    let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{fixtures}/gensim-native.gensim.json")).expect("json"),
-    )
-    .expect("json");
+    let reference = read_json(format!("{fixtures}/gensim-native.gensim.json").as_ref());
     let app = spawn_app_configured(|s| s.word2vec = format!("{fixtures}/sg.model").into()).await;
     let expected = &reference["files"]["sg.model"]["most_similar"]["police"];
     let reply = app.get("/similar?word=police&topn=10").await;
@@ -265,10 +264,7 @@ fn assert_neighbours(body: &Value, expected: &[Value], tolerance: f64, what: &st
 async fn a_trained_store_answers_as_gensim_word_for_word_over_http() {
     // Its reference lists have no score gap under 1e-5 (tests/fixtures/make_wiki_lee_sg_reference.py).
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wiki-lee-sg");
-    let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{fixtures}/wiki-lee-sg32.gensim.json")).expect("json"),
-    )
-    .expect("json");
+    let reference = read_json(format!("{fixtures}/wiki-lee-sg32.gensim.json").as_ref());
     let app =
         spawn_app_configured(|s| s.word2vec = format!("{fixtures}/wiki-lee-sg32.bin").into()).await;
     for case in reference["most_similar"].as_array().expect("cases") {

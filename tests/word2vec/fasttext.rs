@@ -23,7 +23,8 @@ fn reference() -> Value {
     serde_json::from_slice(&fs::read(fixture("reference.json")).unwrap()).unwrap()
 }
 
-fn floats(value: &Value) -> Vec<f32> {
+/// A JSON array of numbers as f32s (a reference vector).
+pub fn floats(value: &Value) -> Vec<f32> {
     value
         .as_array()
         .unwrap()

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::common::shared_fixture;
+use crate::fasttext::floats;
 
 /// gensim's answers for extra cases, made by tests/fixtures/make_word2vec_reference.py.
 fn extra_reference() -> Value {
@@ -167,12 +168,7 @@ fn queries_match_extra_gensim_cases() {
         assert_matches(&ours, &case["result"], &format!("most_similar {case}"));
     }
     for case in reference["similar_by_vector"].as_array().unwrap() {
-        let vector: Vec<f32> = case["vector"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let vector = floats(&case["vector"]);
         let topn = case["topn"].as_u64().unwrap() as usize;
         let ours = store
             .similar_by_vector(&vector, &options(topn, &case["restrict_vocab"]))

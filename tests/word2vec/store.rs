@@ -6,6 +6,7 @@ use std::path::Path;
 use embedserve::word2vec::store::{LoadOptions, StoreFormat, WordVectors, write_store};
 
 use crate::common::shared_fixture;
+use crate::fasttext::floats;
 
 fn load(path: &Path) -> WordVectors {
     WordVectors::load(path, &LoadOptions::default()).expect("the shared store loads")
@@ -50,12 +51,7 @@ fn raw_vector_is_what_gensim_saved() {
         serde_json::from_slice(&std::fs::read(reference).unwrap()).unwrap();
     let store = load(&bin);
     for (word, values) in reference["vector"].as_object().unwrap() {
-        let expected: Vec<f32> = values
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let expected = floats(values);
         let index = store.index_of(word).unwrap();
         assert_eq!(
             store.vector(index).unwrap(),

@@ -7,6 +7,7 @@ use embedserve::word2vec::store::{LoadOptions, WordVectors};
 use serde_json::Value;
 
 use crate::eval::trained_store;
+use crate::fasttext::floats;
 use crate::query::{assert_doesnt_match, assert_matches_within, assert_similarities, strings};
 
 /// Our cosines and gensim's differ only by f32 rounding in another summation order.
@@ -42,12 +43,7 @@ fn queries_match_gensim_word_for_word() {
         );
     }
     for case in reference["similar_by_vector"].as_array().unwrap() {
-        let vector: Vec<f32> = case["vector"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let vector = floats(&case["vector"]);
         let ours = store.similar_by_vector(&vector, &options(case)).unwrap();
         assert_matches_within(&ours, &case["result"], SCORE_TOLERANCE, "similar_by_vector");
     }
