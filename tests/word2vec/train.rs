@@ -218,8 +218,13 @@ fn bad_arguments_fail_without_output() {
         &with(&|a| a.vector_size = usize::MAX),
         "--vector-size 18446744073709551615: one vector would not fit in memory",
     );
-    // One vector fits, the vocabulary's 44 do not (overflow, then the address space).
-    for vector_size in [usize::MAX / 8, 1 << 40] {
+    // One vector (padded to 16 values) fits, the vocabulary's 44 do not (overflow, then the
+    // address space); padded, `usize::MAX / 8` values would not fit even once.
+    assert_fails_cleanly(
+        &with(&|a| a.vector_size = usize::MAX / 8),
+        "one vector would not fit in memory",
+    );
+    for vector_size in [usize::MAX / 16, 1 << 40] {
         let err = assert_fails_cleanly(&with(&|a| a.vector_size = vector_size), "is too large");
         assert!(
             matches!(err, TrainError::TooLarge { words: 44, .. }),

@@ -5,14 +5,16 @@
 mod kernels;
 mod pipeline;
 pub(crate) mod random;
+mod shared;
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use kernels::{Model, SharedMatrix};
+use kernels::Model;
 use pipeline::LoopSettings;
 use random::SplitMix64;
+use shared::SharedMatrix;
 
 use super::preprocess::{Corpus, CorpusError, LineSplitter};
 use super::store::{StoreError, StoreFormat, write_store};
@@ -208,8 +210,8 @@ pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
     let raw_sentences = raw.sentences();
     drop(raw);
     let dim = settings.vector_size;
-    let syn0 = SharedMatrix::new(initial_vectors(vocab.len(), dim, settings.seed)?, dim);
-    let zeros = || allocate_matrix(vocab.len(), dim, || 0.0).map(|m| SharedMatrix::new(m, dim));
+    let syn0 = initial_vectors(vocab.len(), dim, settings.seed)?;
+    let zeros = || allocate_matrix(vocab.len(), dim, || 0.0);
     let syn1 = (settings.hs == 1).then(zeros).transpose()?;
     let syn1neg = (settings.negative > 0).then(zeros).transpose()?;
     let exp_table = kernels::exp_table();
@@ -225,6 +227,8 @@ pub fn run(settings: &TrainSettings) -> Result<TrainSummary, TrainError> {
     };
     let schedule = loop_settings(settings, raw_sentences);
     let stats = pipeline::run_epochs(&corpus, &vocab, &model, &schedule)?;
+    // The output weights go before the vectors are copied out of their padded rows.
+    drop((syn1, syn1neg));
     write_store(
         &settings.output,
         vocab.words(),
@@ -363,16 +367,16 @@ fn check_output_writable(output: &Path) -> Result<(), TrainError> {
 
 /// gensim's `prep_vectors`: uniform in `[-1, 1) / vector_size` (gensim draws with numpy's PCG64;
 /// this draws the same distribution from SplitMix64 seeded with `seed`).
-fn initial_vectors(words: usize, dim: usize, seed: u64) -> Result<Vec<f32>, TrainError> {
+fn initial_vectors(words: usize, dim: usize, seed: u64) -> Result<SharedMatrix, TrainError> {
     let mut rng = SplitMix64::new(seed);
     allocate_matrix(words, dim, || (rng.next_f32() * 2.0 - 1.0) / dim as f32)
 }
 
-/// Bytes of a `words x dim` matrix of `f32`, or `None` when that overflows what one allocation
-/// may hold (`isize::MAX` bytes).
+/// Bytes of a `words x dim` matrix of `f32` with its rows padded as [`SharedMatrix`] pads them,
+/// or `None` when that overflows what one allocation may hold (`isize::MAX` bytes).
 fn matrix_bytes(words: usize, dim: usize) -> Option<usize> {
     words
-        .checked_mul(dim)?
+        .checked_mul(shared::padded_len(dim)?)?
         .checked_mul(size_of::<f32>())
         .filter(|&bytes| isize::try_from(bytes).is_ok())
 }
@@ -384,7 +388,7 @@ fn allocate_matrix(
     words: usize,
     dim: usize,
     value: impl FnMut() -> f32,
-) -> Result<Vec<f32>, TrainError> {
+) -> Result<SharedMatrix, TrainError> {
     let too_large = |reason: String| TrainError::TooLarge {
         words,
         vector_size: dim,
@@ -392,13 +396,8 @@ fn allocate_matrix(
     };
     let bytes = matrix_bytes(words, dim)
         .ok_or_else(|| too_large("the matrix would exceed the address space".to_owned()))?;
-    let cells = bytes / size_of::<f32>();
-    let mut matrix = Vec::new();
-    matrix
-        .try_reserve_exact(cells)
-        .map_err(|e| too_large(format!("cannot allocate a matrix of {bytes} bytes ({e})")))?;
-    matrix.extend(std::iter::repeat_with(value).take(cells));
-    Ok(matrix)
+    SharedMatrix::try_new(words, dim, value)
+        .map_err(|e| too_large(format!("cannot allocate a matrix of {bytes} bytes ({e})")))
 }
 
 #[cfg(test)]
@@ -444,23 +443,28 @@ mod tests {
 
     #[test]
     fn initial_vectors_are_small_uniform_and_seeded() {
-        let v = initial_vectors(50, 20, 9).unwrap();
+        let v = initial_vectors(50, 20, 9).unwrap().into_values();
         assert_eq!(v.len(), 1000);
         assert!(v.iter().all(|x| (-0.05..0.05).contains(x)));
         let mean = v.iter().sum::<f32>() / v.len() as f32;
         assert!(mean.abs() < 0.005, "{mean}");
-        assert_eq!(v, initial_vectors(50, 20, 9).unwrap());
-        assert_ne!(v, initial_vectors(50, 20, 10).unwrap());
+        assert_eq!(v, initial_vectors(50, 20, 9).unwrap().into_values());
+        assert_ne!(v, initial_vectors(50, 20, 10).unwrap().into_values());
     }
 
     #[test]
     fn matrices_too_large_are_errors() {
-        assert_eq!(matrix_bytes(3, 5), Some(60));
+        // Rows are padded to 16 values.
+        assert_eq!(matrix_bytes(3, 5), Some(3 * 16 * 4));
         assert_eq!(matrix_bytes(1, usize::MAX), None);
-        assert_eq!(matrix_bytes(2, usize::MAX / 8), None);
-        assert_eq!(matrix_bytes(1, usize::MAX / 8), Some(usize::MAX / 8 * 4));
+        assert_eq!(matrix_bytes(1, usize::MAX / 8), None);
+        assert_eq!(matrix_bytes(2, usize::MAX / 16), None);
+        assert_eq!(matrix_bytes(1, usize::MAX / 16), Some(1 << 62));
         for (words, dim) in [(3, usize::MAX), (44, usize::MAX / 8), (44, 1 << 40)] {
-            let err = allocate_matrix(words, dim, || 0.0).unwrap_err().to_string();
+            let Err(err) = allocate_matrix(words, dim, || 0.0) else {
+                panic!("{words} x {dim} allocated");
+            };
+            let err = err.to_string();
             assert!(
                 err.starts_with(&format!("{words} words x --vector-size {dim} is too large")),
                 "{err}"

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::kernels::{Model, Scratch};
 use super::random::{SplitMix64, next_random};
-use crate::vector::{Fused, MulAdd, Separate};
+use super::shared::{Avx2Fma, Baseline, Isa};
 use crate::word2vec::preprocess::{Corpus, CorpusError, MAX_SENTENCE_WORDS};
 use crate::word2vec::vocab::Vocab;
 
@@ -200,7 +200,7 @@ fn work(
     settings: &LoopSettings,
     counters: &Counters,
 ) {
-    let mut scratch = Scratch::new(model.dim());
+    let mut scratch = Scratch::new(model.padded_dim());
     let mut kept = KeptWords::default();
     loop {
         // A poisoned lock only means another worker panicked; its panic is re-raised by the caller.
@@ -242,18 +242,19 @@ fn train_job(
     scratch: &mut Scratch,
 ) -> u64 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX2 and FMA, as just checked.
-        return unsafe { train_job_avx2_fma(job, vocab, model, settings, kept, scratch) };
+    if let Some(isa) = Avx2Fma::detect() {
+        // SAFETY: the CPU supports AVX2 and FMA: `isa` exists.
+        return unsafe { train_job_avx2_fma(isa, job, vocab, model, settings, kept, scratch) };
     }
-    train_job_portable::<Separate>(job, vocab, model, settings, kept, scratch)
+    train_job_with(Baseline, job, vocab, model, settings, kept, scratch)
 }
 
-/// [`train_job_portable`] compiled for AVX2 and FMA (the kernels are `#[inline(always)]`, so
+/// [`train_job_with`] compiled for AVX2 and FMA (the kernels are `#[inline(always)]`, so
 /// their loops vectorize eight lanes wide with fused multiply-adds here).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn train_job_avx2_fma(
+    isa: Avx2Fma,
     job: &Job,
     vocab: &Vocab,
     model: &Model<'_>,
@@ -261,12 +262,13 @@ fn train_job_avx2_fma(
     kept: &mut KeptWords,
     scratch: &mut Scratch,
 ) -> u64 {
-    train_job_portable::<Fused>(job, vocab, model, settings, kept, scratch)
+    train_job_with(isa, job, vocab, model, settings, kept, scratch)
 }
 
-/// The body of [`train_job`] for whatever instruction set it is compiled with.
+/// The body of [`train_job`] for the instruction set `isa`.
 #[inline(always)]
-fn train_job_portable<M: MulAdd>(
+fn train_job_with<I: Isa>(
+    isa: I,
     job: &Job,
     vocab: &Vocab,
     model: &Model<'_>,
@@ -295,9 +297,9 @@ fn train_job_portable<M: MulAdd>(
             if settings.sg {
                 for j in window.0..window.1 {
                     if j != i {
-                        model.sg_pair::<M>(
-                            sentence[i],
-                            sentence[j],
+                        model.sg_pair(
+                            isa,
+                            (sentence[i], sentence[j]),
                             job.alpha,
                             &mut random,
                             scratch,
@@ -305,7 +307,7 @@ fn train_job_portable<M: MulAdd>(
                     }
                 }
             } else {
-                model.cbow_window::<M>(sentence, i, window, job.alpha, &mut random, scratch);
+                model.cbow_window(isa, sentence, i, window, job.alpha, &mut random, scratch);
             }
         }
         start = end;
