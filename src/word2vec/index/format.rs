@@ -11,7 +11,7 @@ use memmap2::Mmap;
 
 use super::IndexDtype;
 use super::ann::{Ann, AnnParams};
-use super::words::{MappedWords, WordTable, slot_count};
+use super::words::{HeldWords, WordTable, slot_count};
 use crate::word2vec::store::{Held, Location, Problem, StoreError};
 
 /// The first bytes of every index file.
@@ -44,7 +44,7 @@ pub(crate) struct Opened {
     /// Dimension of the vectors.
     pub(crate) dim: usize,
     /// The word table.
-    pub(crate) words: MappedWords,
+    pub(crate) words: HeldWords,
     /// The raw rows.
     pub(crate) vectors: Held<f32>,
     /// Their norms.
@@ -203,7 +203,7 @@ pub(crate) fn open(map: &Arc<Mmap>) -> Result<Opened, (Location, Problem)> {
         }
         sections[i] = (offset, len);
     }
-    let words = MappedWords::view(map, sections[0], sections[1], sections[2])
+    let words = HeldWords::view(map, sections[0], sections[1], sections[2])
         .map_err(|problem| fail(sections[0].0, problem.into()))?;
     let held = |(offset, len): (usize, usize), size: usize| (offset, len / size);
     let (vectors_at, vectors_len) = held(sections[3], 4);
@@ -215,6 +215,14 @@ pub(crate) fn open(map: &Arc<Mmap>) -> Result<Opened, (Location, Problem)> {
     let (graph_at, graph_len) = sections[5];
     let ann = Ann::view(map, graph_at, graph_len, dim, count, params)
         .map_err(|problem| fail(graph_at, format!("the graph section: {problem}")))?;
+    // Checking the word table and viewing the graph read each of their pages once (the view
+    // walks every node); nothing needs them resident until a query does. Handing those pages
+    // back keeps a freshly started server small whatever the store's size: queries fault in only
+    // what they touch, from the page cache, which keeps the pages for every process mapping the
+    // file.
+    for (offset, len) in [sections[0], sections[1], sections[2], sections[5]] {
+        release_pages(map, offset, len);
+    }
     Ok(Opened {
         dim,
         words,
@@ -222,6 +230,17 @@ pub(crate) fn open(map: &Arc<Mmap>) -> Result<Opened, (Location, Problem)> {
         norms,
         ann,
     })
+}
+
+/// Drops `map[offset..offset + len]` (widened to whole pages) from the process's resident memory;
+/// the next read faults the pages in again. Only advice: a failure changes nothing.
+fn release_pages(map: &Mmap, offset: usize, len: usize) {
+    #[cfg(unix)]
+    // SAFETY: `DontNeed` discards changes made to a private mapping's pages; this map is
+    // read-only, so it only unmaps pages that are read again, unchanged, on the next access.
+    let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+    #[cfg(not(unix))]
+    let _ = (map, offset, len);
 }
 
 /// `at` rounded up to the section alignment.

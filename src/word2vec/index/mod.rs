@@ -20,10 +20,9 @@ use std::time::{Duration, Instant};
 pub(crate) use ann::Ann;
 pub use ann::AnnParams;
 pub(crate) use format::{has_magic, open};
-pub(crate) use words::MappedWords;
+pub(crate) use words::{HeldWords, WordTable};
 
 use super::store::{LoadOptions, StoreError, WordVectors};
-use words::WordTable;
 
 /// How the graph holds the vectors it walks (the raw rows are always f32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::error::{Location, Problem};
-use super::read::{ParseError, Parsed, decode_word};
+use super::read::{ParseError, Parsed, decode_word, keep_first};
 use super::{LoadOptions, StoreFormat};
 use crate::word2vec::subwords::{NgramSettings, compose_in_vocabulary};
 
@@ -137,12 +137,12 @@ pub(super) fn parse_fasttext(bytes: &[u8], options: &LoadOptions) -> Result<Pars
             .zip(words.par_iter())
             .for_each(|(row, word)| compose_in_vocabulary(&args.ngrams, table, word, row));
     }
+    let (words, vectors) = keep_first(words, vectors, args.dim);
     Ok(Parsed {
         format: StoreFormat::FastText,
         dim: args.dim,
         words,
         vectors,
-        index: None,
         subwords: (args.ngrams.buckets > 0).then_some((args.ngrams, table_start)),
     })
 }
@@ -237,7 +237,9 @@ fn read_dictionary(
             ));
         }
         if words.len() < wanted {
-            let word = decode_word(&word_bytes[..len], options.lossy_utf8).map_err(|p| (at, p))?;
+            let word = decode_word(&word_bytes[..len], options.lossy_utf8)
+                .map_err(|p| (at, p))?
+                .into_owned();
             if !seen.insert(word.clone()) {
                 return Err((at, Problem::DuplicateWord(word)));
             }

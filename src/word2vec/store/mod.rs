@@ -21,8 +21,6 @@ mod read;
 mod sniff;
 mod write;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fmt;
 use std::fs::File;
 use std::io;
@@ -33,7 +31,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use rayon::prelude::*;
 
-use super::index::{self, Ann, MappedWords};
+use super::index::{self, Ann, HeldWords, WordTable};
 use super::subwords::Subwords;
 use crate::vector::l2_norm;
 #[cfg(doc)]
@@ -123,20 +121,11 @@ pub struct WordVectors {
     format: Option<StoreFormat>,
     gensim: Option<GensimParams>,
     dim: usize,
-    words: Words,
+    words: HeldWords,
     vectors: Held<f32>,
     norms: Held<f64>,
     ann: Option<Arc<Ann>>,
     subwords: Option<Subwords>,
-}
-
-/// The vocabulary: read into memory with a hash map, or an index file's mapped word table.
-#[derive(Debug, Clone)]
-enum Words {
-    /// Words in row order and the row of each.
-    Owned(Vec<String>, HashMap<String, usize>),
-    /// An index file's word table.
-    Mapped(MappedWords),
 }
 
 /// Stores at least this many rows have their norms computed on all cores.
@@ -166,7 +155,8 @@ impl WordVectors {
         {
             let native = gensim_native::read(path, &map, options.limit)?;
             // gensim_native refuses duplicate keys, so every word keeps its own row.
-            let mut store = Self::assemble(native.words, None, native.vectors, native.dim);
+            let words = WordTable::build(native.words.iter().map(String::as_str));
+            let mut store = Self::assemble(words, native.vectors, native.dim);
             store.path = Some(path.to_path_buf());
             store.format = Some(StoreFormat::Gensim);
             store.gensim = Some(native.params);
@@ -178,7 +168,7 @@ impl WordVectors {
                 location,
                 problem,
             })?;
-        let mut store = Self::assemble(parsed.words, parsed.index, parsed.vectors, parsed.dim);
+        let mut store = Self::assemble(parsed.words, parsed.vectors, parsed.dim);
         store.path = Some(path.to_path_buf());
         store.format = Some(parsed.format);
         store.subwords = parsed
@@ -206,7 +196,7 @@ impl WordVectors {
             format: Some(StoreFormat::Index),
             gensim: None,
             dim: opened.dim,
-            words: Words::Mapped(opened.words),
+            words: opened.words,
             vectors: opened.vectors,
             norms: opened.norms,
             ann: Some(Arc::new(opened.ann)),
@@ -222,39 +212,25 @@ impl WordVectors {
         dim: usize,
     ) -> Result<Self, StoreError> {
         check_shape(words.len(), vectors.len(), dim)?;
-        let mut kept_words = Vec::with_capacity(words.len());
+        let mut table = WordTable::with_capacity(words.len());
         let mut kept = Vec::with_capacity(vectors.len());
-        let mut seen = HashMap::with_capacity(words.len());
-        for (word, row) in words.into_iter().zip(vectors.chunks_exact(dim)) {
-            if claim_word(&mut seen, &word, kept_words.len()) {
-                kept_words.push(word);
+        for (word, row) in words.iter().zip(vectors.chunks_exact(dim)) {
+            if claim_word(&mut table, word) {
                 kept.extend_from_slice(row);
             }
         }
-        Ok(Self::assemble(kept_words, Some(seen), kept, dim))
+        Ok(Self::assemble(table, kept, dim))
     }
 
-    /// Indexes unique words (unless the parser already did) and computes the rows' norms.
-    fn assemble(
-        words: Vec<String>,
-        index: Option<HashMap<String, usize>>,
-        vectors: Vec<f32>,
-        dim: usize,
-    ) -> Self {
-        let index = index.unwrap_or_else(|| {
-            words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| (w.clone(), i))
-                .collect()
-        });
+    /// A store of the words in `words` (row order) and their rows; computes the rows' norms.
+    fn assemble(words: WordTable, vectors: Vec<f32>, dim: usize) -> Self {
         let norms = row_norms(&vectors, dim);
         WordVectors {
             path: None,
             format: None,
             gensim: None,
             dim,
-            words: Words::Owned(words, index),
+            words: HeldWords::owned(words),
             vectors: Held::Owned(vectors),
             norms: Held::Owned(norms),
             ann: None,
@@ -284,18 +260,12 @@ impl WordVectors {
 
     /// The word of row `i`, if there is one.
     pub fn word(&self, i: usize) -> Option<&str> {
-        match &self.words {
-            Words::Owned(words, _) => words.get(i).map(String::as_str),
-            Words::Mapped(table) => table.word(i),
-        }
+        self.words.word(i)
     }
 
     /// Row of `word`, matched exactly (case-sensitive).
     pub fn index_of(&self, word: &str) -> Option<usize> {
-        match &self.words {
-            Words::Owned(_, index) => index.get(word).copied(),
-            Words::Mapped(table) => table.index_of(word),
-        }
+        self.words.index_of(word)
     }
 
     /// Row `i` exactly as stored in the file.
@@ -374,21 +344,17 @@ fn row(matrix: &[f32], dim: usize, i: usize) -> Option<&[f32]> {
     matrix.get(i.checked_mul(dim)?..(i + 1).checked_mul(dim)?)
 }
 
-/// Records `word` at row `next` unless it is already known; a duplicate is logged and refused.
-fn claim_word(seen: &mut HashMap<String, usize>, word: &str, next: usize) -> bool {
-    match seen.entry(word.to_owned()) {
-        Entry::Vacant(slot) => {
-            slot.insert(next);
-            true
-        }
-        Entry::Occupied(_) => {
-            tracing::warn!(
-                word,
-                "duplicate word in word2vec store, keeping only its first vector"
-            );
-            false
-        }
+/// Adds `word` as the table's next row unless it is already there; a duplicate is logged and
+/// refused.
+fn claim_word(table: &mut WordTable, word: &str) -> bool {
+    let claimed = table.insert(word);
+    if !claimed {
+        tracing::warn!(
+            word,
+            "duplicate word in word2vec store, keeping only its first vector"
+        );
     }
+    claimed
 }
 
 /// The Euclidean length of each row, in f64 as [`l2_normalize`] computes it.

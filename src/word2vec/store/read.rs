@@ -2,7 +2,7 @@
 //! (the C tool's formats, fastText's `.vec` and headerless GloVe text), with the location of any
 //! problem; fastText's `.bin` goes to `fasttext`.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 
@@ -11,6 +11,7 @@ use super::fasttext::{has_magic, parse_fasttext};
 use super::gensim_native::GensimProblem;
 use super::sniff::{looks_like, quote};
 use super::{LoadOptions, StoreFormat, claim_word};
+use crate::word2vec::index::WordTable;
 use crate::word2vec::subwords::NgramSettings;
 
 /// A parse failure before the file name is attached.
@@ -23,11 +24,9 @@ pub(super) struct Parsed {
     /// Dimension from the header.
     pub(super) dim: usize,
     /// Words kept (first occurrences), in file order.
-    pub(super) words: Vec<String>,
+    pub(super) words: WordTable,
     /// Their rows, row-major.
     pub(super) vectors: Vec<f32>,
-    /// The row of each word, when the parser indexed them already.
-    pub(super) index: Option<HashMap<String, usize>>,
     /// A subword model's n-gram settings and the byte offset of its n-gram table in the file.
     pub(super) subwords: Option<(NgramSettings, usize)>,
 }
@@ -56,7 +55,7 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
         wanted,
         lossy: options.lossy_utf8,
     };
-    let (words, vectors, index) = match format {
+    let (words, vectors) = match format {
         StoreFormat::Binary => reader.binary()?,
         // `WordVectors::load` reads gensim's pickles itself; this file has a `count dim` header.
         StoreFormat::Gensim => return Err((Location::Byte(0), GensimProblem::NotAPickle.into())),
@@ -68,7 +67,6 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
         dim,
         words,
         vectors,
-        index: Some(index),
         subwords: None,
     })
 }
@@ -117,13 +115,12 @@ fn parse_glove(bytes: &[u8], options: &LoadOptions) -> Result<Parsed, ParseError
         wanted: options.limit.map_or(declared, |limit| limit.min(declared)),
         lossy: options.lossy_utf8,
     };
-    let (words, vectors, index) = reader.text()?;
+    let (words, vectors) = reader.text()?;
     Ok(Parsed {
         format: StoreFormat::Glove,
         dim,
         words,
         vectors,
-        index: Some(index),
         subwords: None,
     })
 }
@@ -175,13 +172,13 @@ struct BodyReader<'a> {
     lossy: bool,
 }
 
-/// Words kept (first occurrences, in file order), their rows, and the index of the words.
-pub(super) type Records = (Vec<String>, Vec<f32>, HashMap<String, usize>);
+/// Words kept (first occurrences, in file order) and their rows.
+pub(super) type Records = (WordTable, Vec<f32>);
 
 /// Records parsed per parallel task: enough to outweigh the cost of a task.
 const RECORDS_PER_TASK: usize = 1024;
 
-impl BodyReader<'_> {
+impl<'a> BodyReader<'a> {
     /// Binary records: `word` (after any newlines), a space, `dim` little-endian f32. One pass
     /// finds where each record starts (a word's length is only known by reading it); the words
     /// and values are then decoded on all cores straight into the matrix.
@@ -208,6 +205,7 @@ impl BodyReader<'_> {
             let values = &rest[space + 1..];
             if values.len() < vector_bytes {
                 let word = decode_word(&rest[..space], self.lossy).map_err(|p| (at, p))?;
+                let word = word.into_owned();
                 let at = Location::Byte((self.body_start + pos + space + 1) as u64);
                 return Err((at, truncated(word, vector_bytes, values.len())));
             }
@@ -259,7 +257,7 @@ impl BodyReader<'_> {
             return Err((Location::Line(last_line), self.missing(lines.len())));
         }
         // Line numbers count from the first record's.
-        let parse = |(i, (row, line)): (usize, (&mut [f32], &&[u8]))| {
+        let parse = |(i, (row, line)): (usize, (&mut [f32], &&'a [u8]))| {
             parse_text_line(line, self.dim, self.lossy, row)
                 .map_err(|p| (Location::Line(i + self.first_line), p))
         };
@@ -331,19 +329,20 @@ fn first_error<T>(
 
 /// Keeps the first row of each word (with a warning for the others, as gensim does), moving the
 /// kept rows together, and indexes the words.
-fn keep_first(words: Vec<String>, mut vectors: Vec<f32>, dim: usize) -> Records {
-    let mut index = HashMap::with_capacity(words.len());
-    let mut kept = Vec::with_capacity(words.len());
-    for (row, word) in words.into_iter().enumerate() {
-        if claim_word(&mut index, &word, kept.len()) {
-            if row != kept.len() {
-                vectors.copy_within(row * dim..(row + 1) * dim, kept.len() * dim);
-            }
-            kept.push(word);
+pub(super) fn keep_first(
+    words: Vec<impl AsRef<str>>,
+    mut vectors: Vec<f32>,
+    dim: usize,
+) -> Records {
+    let mut table = WordTable::with_capacity(words.len());
+    for (row, word) in words.iter().enumerate() {
+        let next = table.len();
+        if claim_word(&mut table, word.as_ref()) && row != next {
+            vectors.copy_within(row * dim..(row + 1) * dim, next * dim);
         }
     }
-    vectors.truncate(kept.len() * dim);
-    (kept, vectors, index)
+    vectors.truncate(table.len() * dim);
+    (table, vectors)
 }
 
 /// Number of leading bytes of `bytes` that satisfy `pred`.
@@ -361,13 +360,13 @@ fn truncated(word: String, needed: usize, available: usize) -> Problem {
 }
 
 /// Decodes a word's bytes, strictly or replacing invalid UTF-8.
-pub(super) fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> {
+pub(super) fn decode_word(bytes: &[u8], lossy: bool) -> Result<Cow<'_, str>, Problem> {
     if bytes.is_empty() {
         return Err(Problem::EmptyWord);
     }
     match std::str::from_utf8(bytes) {
-        Ok(word) => Ok(word.to_owned()),
-        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        Ok(word) => Ok(Cow::Borrowed(word)),
+        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes)),
         Err(_) => Err(Problem::NotUtf8(bytes.to_vec())),
     }
 }
@@ -375,12 +374,12 @@ pub(super) fn decode_word(bytes: &[u8], lossy: bool) -> Result<String, Problem> 
 /// Parses one text record: the word up to the first space, then exactly `dim` numbers separated
 /// by whitespace, written to `row` as far as it reaches (an empty `row` only checks the line);
 /// trailing whitespace (fastText writes a space, Windows files a `\r`) is ignored.
-fn parse_text_line(
-    line: &[u8],
+fn parse_text_line<'a>(
+    line: &'a [u8],
     dim: usize,
     lossy: bool,
     row: &mut [f32],
-) -> Result<String, Problem> {
+) -> Result<Cow<'a, str>, Problem> {
     let line = line.trim_ascii_end();
     let (word, rest) = match line.iter().position(|&b| b == b' ') {
         Some(space) => (&line[..space], &line[space + 1..]),
