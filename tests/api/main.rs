@@ -32,6 +32,7 @@ mod reload;
 mod router;
 mod settings;
 mod similar;
+mod similar_restrict;
 mod startup;
 mod static_models;
 mod store_options;
