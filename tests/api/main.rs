@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_log;
 mod auth;
 mod clients;
 mod connections;
