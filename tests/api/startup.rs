@@ -204,11 +204,16 @@ async fn a_qwen_sized_matrix_is_mapped_not_read_and_gathers_its_rows() {
         panic!("the server exited with {status}: {stderr}");
     }
     let rss = resident_kib(child.id());
-    let reply = reqwest::Client::new()
+    // The whole body is read before the server is killed.
+    let reply = match reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/embed"))
         .json(&json!({"input_ids": KNOWN_ROWS}))
         .send()
-        .await;
+        .await
+    {
+        Ok(response) => response.json::<Value>().await,
+        Err(e) => Err(e),
+    };
     child.kill().expect("kill");
     let _ = child.wait();
     assert!(became_ready, "the server did not become ready");
@@ -217,7 +222,7 @@ async fn a_qwen_sized_matrix_is_mapped_not_read_and_gathers_its_rows() {
         rss < matrix_kib / 8,
         "resident {rss} KiB after load; the matrix is {matrix_kib} KiB"
     );
-    let reply: Value = reply.expect("embeds").json().await.expect("JSON");
+    let reply = reply.expect("a JSON answer from /embed");
     let item = &reply["data"][0];
     assert_eq!(item["shape"], json!([KNOWN_ROWS.len(), cols]), "{reply}");
     let got = item["embedding"].as_array().expect("rows");
