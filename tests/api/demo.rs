@@ -1,4 +1,5 @@
-//! The bundled demo (`models/demo`) answers every route sensibly, and regenerates identically.
+//! The bundled demo (`models/demo`) answers every route sensibly, and regenerates identically:
+//! its README command gives the committed files byte for byte.
 
 use embedserve::demo::{DemoSettings, generate};
 use embedserve::model::EmbeddingModel;
@@ -91,4 +92,45 @@ fn generation_is_reproducible_and_loadable() {
     let store = WordVectors::load(&dir.path().join("a/word2vec.bin"), &LoadOptions::default())
         .expect("a valid store");
     assert!(store.index_of("queen").is_some());
+}
+
+/// The file names in `dir`, sorted.
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The README's command (`embedserve demo-model --out models/demo`, here into a temporary
+/// directory) gives the committed files byte for byte, and no other file.
+#[test]
+fn the_readme_command_regenerates_the_committed_demo_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("demo");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"))
+        .args(["demo-model", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let committed = file_names(&demo_dir());
+    assert_eq!(file_names(&out), committed);
+    for file in committed {
+        let want = std::fs::read(demo_dir().join(&file)).expect("committed file");
+        let got = std::fs::read(out.join(&file)).expect("generated file");
+        assert!(got == want, "{file} differs from the committed one");
+    }
 }

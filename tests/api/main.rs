@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_log;
 mod auth;
 mod clients;
 mod connections;
@@ -32,6 +33,7 @@ mod reload;
 mod router;
 mod settings;
 mod similar;
+mod similar_restrict;
 mod startup;
 mod static_models;
 mod store_options;

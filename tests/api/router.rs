@@ -50,16 +50,36 @@ async fn cors_preflight_compression_and_request_ids() {
     );
 
     let big = json!({"inputs": vec!["the quick brown fox"; 20]});
+    let embed = || app.request(Method::POST, "/embed").json(&big);
+    let plain = embed().send().await.expect("sent");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.expect("body");
     for encoding in ["gzip", "zstd"] {
         // Read raw: the client does not decompress, so the body is not JSON to `TestApp::send`.
-        let response = app
-            .request(Method::POST, "/embed")
+        let response = embed()
             .header("accept-encoding", encoding)
-            .json(&big)
             .send()
             .await
             .expect("sent");
         assert_eq!(response.headers()["content-encoding"], encoding);
+        let compressed = response.bytes().await.expect("body");
+        assert!(compressed.len() < plain.len(), "{encoding} compresses");
+        let decoded = match encoding {
+            "gzip" => {
+                let mut decoded = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&compressed[..]),
+                    &mut decoded,
+                )
+                .expect("gzip");
+                decoded
+            }
+            _ => zstd::stream::decode_all(&compressed[..]).expect("zstd"),
+        };
+        assert!(
+            decoded == plain,
+            "{encoding}: the decoded body is the plain one"
+        );
     }
 
     let live = || app.request(Method::GET, "/health/live");

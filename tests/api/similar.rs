@@ -6,7 +6,7 @@ use crate::common::shared_fixture;
 use crate::helpers::{PLANTED, fasttext_fixture, floats, spawn_app, spawn_app_configured};
 
 /// The words of a reference answer's `[word, score]` pairs.
-fn neighbour_words(result: &Value) -> Vec<&str> {
+pub fn neighbour_words(result: &Value) -> Vec<&str> {
     result
         .as_array()
         .expect("result")
@@ -15,7 +15,8 @@ fn neighbour_words(result: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn words(reply: &Value) -> Vec<String> {
+/// The words of a `/similar` reply, in order.
+pub fn words(reply: &Value) -> Vec<String> {
     reply["data"]
         .as_array()
         .expect("data")
@@ -181,7 +182,7 @@ fn lee_cbow50() -> Option<(std::path::PathBuf, Value)> {
 }
 
 /// A committed or shared JSON reference file, parsed.
-fn read_json(path: &std::path::Path) -> Value {
+pub fn read_json(path: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -242,7 +243,7 @@ async fn a_gensim_native_model_answers_as_gensim_over_http() {
 /// there: a word of the list whose gensim score ties, or one just past gensim's cut-off whose
 /// score ties (scores are cosines computed from the raw rows and their norms, within 1e-6 of
 /// gensim's dot products of unit rows, so near-ties may order differently).
-fn assert_neighbours(body: &Value, expected: &[Value], tolerance: f64, what: &str) {
+pub fn assert_neighbours(body: &Value, expected: &[Value], tolerance: f64, what: &str) {
     let data = body["data"].as_array().expect("data");
     assert_eq!(data.len(), expected.len(), "{what}: {body}");
     for (got, want) in data.iter().zip(expected) {

@@ -1,12 +1,15 @@
 //! The binary as a user runs it: broken directories stop startup with a clear message, and a
-//! Qwen-sized matrix is mapped, not read.
+//! Qwen-sized matrix is mapped, not read, and answers its stored rows.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{ModelSpec, write_model_dir};
+use serde_json::{Value, json};
+
+use crate::common::{ModelSpec, qwen_row_bytes, qwen_value, write_model_dir};
+use crate::helpers::floats;
 
 fn embedserve() -> Command {
     embedserve_serving(Path::new(""))
@@ -129,8 +132,12 @@ fn an_empty_api_key_exits_non_zero() {
     assert!(stderr.contains("api_keys: key 2 of 2 is empty"), "{stderr}");
 }
 
-/// Writes a 151936 x 1536 bf16 safetensors file (467 MB) without writing its data: the tail is
-/// a sparse hole, and a few rows near the end hold known values.
+/// Rows of [`write_qwen_sized`]'s matrix that hold known values ([`qwen_row_bytes`]): the
+/// first, the last, and some in between (125 apart too, the period of an older test matrix).
+const KNOWN_ROWS: [usize; 7] = [0, 1, 125, 250, 75_968, 151_810, 151_935];
+
+/// Writes a 151936 x 1536 bf16 safetensors file (467 MB) without writing most of its data: the
+/// matrix is a sparse hole but for the [`KNOWN_ROWS`].
 fn write_qwen_sized(dir: &Path) -> (usize, usize) {
     let (rows, cols) = (151_936usize, 1536usize);
     write_model_dir(
@@ -156,6 +163,11 @@ fn write_qwen_sized(dir: &Path) -> (usize, usize) {
     file.write_all(&header).expect("header");
     file.set_len((8 + header.len() + rows * cols * 2) as u64)
         .expect("extend");
+    for id in KNOWN_ROWS {
+        let offset = 8 + header.len() + id * cols * 2;
+        file.seek(SeekFrom::Start(offset as u64)).expect("seek");
+        file.write_all(&qwen_row_bytes(id, cols)).expect("row");
+    }
     let config = format!(
         r#"{{"hidden_size": {cols}, "vocab_size": {rows}, "torch_dtype": "bfloat16", "tie_word_embeddings": true}}"#
     );
@@ -172,8 +184,8 @@ fn resident_kib(pid: u32) -> u64 {
         .expect("VmRSS")
 }
 
-#[test]
-fn a_qwen_sized_matrix_is_mapped_not_read() {
+#[tokio::test]
+async fn a_qwen_sized_matrix_is_mapped_not_read_and_gathers_its_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (rows, cols) = write_qwen_sized(dir.path());
     let port = free_port();
@@ -192,6 +204,16 @@ fn a_qwen_sized_matrix_is_mapped_not_read() {
         panic!("the server exited with {status}: {stderr}");
     }
     let rss = resident_kib(child.id());
+    // The whole body is read before the server is killed.
+    let reply = match reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/embed"))
+        .json(&json!({"input_ids": KNOWN_ROWS}))
+        .send()
+        .await
+    {
+        Ok(response) => response.json::<Value>().await,
+        Err(e) => Err(e),
+    };
     child.kill().expect("kill");
     let _ = child.wait();
     assert!(became_ready, "the server did not become ready");
@@ -200,6 +222,18 @@ fn a_qwen_sized_matrix_is_mapped_not_read() {
         rss < matrix_kib / 8,
         "resident {rss} KiB after load; the matrix is {matrix_kib} KiB"
     );
+    let reply = reply.expect("a JSON answer from /embed");
+    let item = &reply["data"][0];
+    assert_eq!(item["shape"], json!([KNOWN_ROWS.len(), cols]), "{reply}");
+    let got = item["embedding"].as_array().expect("rows");
+    assert_eq!(got.len(), KNOWN_ROWS.len());
+    for (row, id) in got.iter().zip(KNOWN_ROWS) {
+        let want: Vec<u32> = (0..cols)
+            .map(|col| qwen_value(id, col, cols).to_bits())
+            .collect();
+        let row: Vec<u32> = floats(row).iter().map(|v| v.to_bits()).collect();
+        assert!(row == want, "row {id} is not the stored one");
+    }
 }
 
 pub fn free_port() -> u16 {

@@ -212,8 +212,8 @@ pub fn write_qwen_model(dir: &Path, fixture: &Path, hidden: usize) {
     config["hidden_size"] = hidden.into();
     std::fs::write(dir.join("config.json"), config.to_string()).expect("config");
     let rows = 151_936;
-    let data: Vec<u8> = (0..rows * hidden)
-        .flat_map(|i| half::bf16::from_f32(((i % 1000) as f32 - 500.0) / 256.0).to_le_bytes())
+    let data: Vec<u8> = (0..rows)
+        .flat_map(|id| qwen_row_bytes(id, hidden))
         .collect();
     write_safetensors(
         &dir.join("model.safetensors"),
@@ -226,7 +226,38 @@ pub fn write_qwen_model(dir: &Path, fixture: &Path, hidden: usize) {
     );
 }
 
-/// The value [`write_qwen_model`] stores at `id`, `col` for a matrix `hidden` wide.
+/// The value [`write_qwen_model`] stores at `id`, `col` for a matrix `hidden` (at least 2)
+/// wide. No two rows are equal, so a gather from a wrong row never passes: column 0 holds the
+/// id's low 11 bits, column 1 the rest (ids are below 2^22), and the other columns a hash of
+/// the id and column, so neighbouring rows differ everywhere.
 pub fn qwen_value(id: usize, col: usize, hidden: usize) -> f32 {
-    half::bf16::from_f32((((id * hidden + col) % 1000) as f32 - 500.0) / 256.0).to_f32()
+    assert!(
+        hidden >= 2 && id < 1 << 22,
+        "row {id} of a {hidden}-wide matrix"
+    );
+    let code = match col {
+        0 => id & 0x7ff,
+        1 => id >> 11,
+        _ => {
+            ((((id * hidden + col) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53) & 0x7ff)
+                as usize
+        }
+    };
+    distinct_bf16(code)
+}
+
+/// The little-endian bf16 bytes of row `id` of [`write_qwen_model`]'s matrix.
+pub fn qwen_row_bytes(id: usize, hidden: usize) -> Vec<u8> {
+    (0..hidden)
+        .flat_map(|col| half::bf16::from_f32(qwen_value(id, col, hidden)).to_le_bytes())
+        .collect()
+}
+
+/// One of 2048 distinct finite, non-zero bf16 values for an 11-bit `code`: its sign, eight
+/// exponents (1/8 to 16) and 128 mantissas, so each code is its own value.
+fn distinct_bf16(code: usize) -> f32 {
+    let sign = ((code >> 10) & 1) as u16;
+    let exponent = 124 + ((code >> 7) & 7) as u16;
+    let mantissa = (code & 0x7f) as u16;
+    half::bf16::from_bits(sign << 15 | exponent << 7 | mantissa).to_f32()
 }

@@ -82,6 +82,16 @@ fn qwen_tokenizer_matches_python_and_hi_nihao_gathers_five_rows() {
             );
         }
     }
+    // Every row is its own, so a gather from any wrong row fails the checks above and below.
+    let all: Vec<u32> = (0..151_936).collect();
+    let rows = model.matrix.gather(&all);
+    let mut seen = std::collections::HashSet::new();
+    for (id, row) in rows.outer_iter().enumerate() {
+        let row: Vec<u32> = row.iter().map(|v| v.to_bits()).collect();
+        let want: Vec<u32> = (0..16).map(|c| qwen_value(id, c, 16).to_bits()).collect();
+        assert_eq!(row, want, "row {id}");
+        assert!(seen.insert(row), "row {id} repeats an earlier row");
+    }
 }
 
 #[test]

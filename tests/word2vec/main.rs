@@ -16,4 +16,5 @@ mod preprocess;
 mod query;
 mod store;
 mod train;
+mod train_defaults;
 mod trained;
