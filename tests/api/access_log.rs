@@ -7,8 +7,7 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 
-use crate::helpers::KilledOnDrop;
-use crate::startup::{free_port, serve_generated_model, terminate, wait_ready};
+use crate::startup::{embedded_tokens, spawn_generated_server, terminate};
 
 /// The request id the test sends, to find its line among the others.
 const REQUEST_ID: &str = "access-log-test.42";
@@ -17,15 +16,7 @@ const REQUEST_ID: &str = "access-log-test.42";
 /// to an unknown path, stops the server and returns its stderr and the tokens `/embed` counted.
 async fn logged_requests(args: &[&str]) -> (String, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut child = KilledOnDrop(serve_generated_model(dir.path(), port, args));
-    assert!(
-        tokio::task::spawn_blocking(move || wait_ready(port))
-            .await
-            .expect("joins"),
-        "never became ready"
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = spawn_generated_server(dir.path(), args).await;
     let client = reqwest::Client::new();
     let reply: Value = client
         .post(format!("{base}/embed"))
@@ -37,12 +28,7 @@ async fn logged_requests(args: &[&str]) -> (String, u64) {
         .json()
         .await
         .expect("json");
-    let tokens = reply["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|item| item["tokens"].as_array().expect("tokens").len() as u64)
-        .sum();
+    let tokens = embedded_tokens(&reply) as u64;
     let missing = client
         .get(format!("{base}/no/such/path"))
         .header("x-request-id", "access-log-missing")

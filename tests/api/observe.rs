@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::startup::{free_port, serve_generated_model, terminate, wait_ready};
+use crate::startup::{embedded_tokens, spawn_generated_server, terminate};
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
@@ -69,15 +69,7 @@ fn metric(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn metric_values_of_a_server_of_its_own() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut child = serve_generated_model(dir.path(), port, &[]);
-    assert!(
-        tokio::task::spawn_blocking(move || wait_ready(port))
-            .await
-            .expect("joins"),
-        "never became ready"
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = spawn_generated_server(dir.path(), &[]).await;
     let client = reqwest::Client::new();
     let mut tokens = 0;
     for inputs in [json!(["dog", "hello world"]), json!(["a b c d", "e", "f"])] {
@@ -90,12 +82,7 @@ async fn metric_values_of_a_server_of_its_own() {
             .json()
             .await
             .expect("json");
-        tokens += reply["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .map(|item| item["tokens"].as_array().expect("tokens").len())
-            .sum::<usize>();
+        tokens += embedded_tokens(&reply);
     }
     let missing = client
         .get(format!("{base}/no/such/path"))
@@ -111,8 +98,8 @@ async fn metric_values_of_a_server_of_its_own() {
         .text()
         .await
         .expect("text");
-    terminate(&child);
-    child.wait().expect("exits");
+    terminate(&child.0);
+    child.0.wait().expect("exits");
     // The model is named after its directory.
     let model = dir
         .path()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{ModelSpec, qwen_row_bytes, qwen_value, write_model_dir};
-use crate::helpers::floats;
+use crate::helpers::{KilledOnDrop, floats};
 
 fn embedserve() -> Command {
     embedserve_serving(Path::new(""))
@@ -273,6 +273,30 @@ pub fn serve_generated_model(dir: &Path, port: u16, args: &[&str]) -> std::proce
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts")
+}
+
+/// Serves a generated model in `dir` with the extra `args` on a free port, once it is ready: the
+/// process (killed on drop) and its base URL.
+pub async fn spawn_generated_server(dir: &Path, args: &[&str]) -> (KilledOnDrop, String) {
+    let port = free_port();
+    let child = KilledOnDrop(serve_generated_model(dir, port, args));
+    assert!(
+        tokio::task::spawn_blocking(move || wait_ready(port))
+            .await
+            .expect("joins"),
+        "never became ready"
+    );
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// The tokens of every input of an `/embed` reply.
+pub fn embedded_tokens(reply: &Value) -> usize {
+    reply["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|item| item["tokens"].as_array().expect("tokens").len())
+        .sum()
 }
 
 /// Sends SIGTERM to `child`.
