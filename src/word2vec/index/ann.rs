@@ -49,6 +49,9 @@ fn options(dim: usize, params: &AnnParams) -> IndexOptions {
         expansion_add: params.expansion_add,
         expansion_search: params.expansion_search,
         multi: false,
+        // Rows are added once under their row number and only searched: the key-to-slot table
+        // would cost about 32 bytes a row at every start (USearch issue #770).
+        enable_key_lookups: false,
     }
 }
 
