@@ -23,7 +23,8 @@
 # installed, a server without `embedserve index`) is reported as missing instead.
 #
 # environment: ROWS (1000000; 3000000 for GoogleNews's shape), DIM (300), STORE (reuse a store
-# made before instead of generating one), QUERY_WORDS (200), QUERY_ANALOGIES (100),
+# made before instead of generating one), INDEX (reuse an `embedserve index` file of STORE made
+# before: its build is not measured, and it is kept), QUERY_WORDS (200), QUERY_ANALOGIES (100),
 # GENSIM_QUERIES (30), HTTP_PASSES (3: the median of the per-pass medians), ANNOY_TREES (100;
 # 0 skips Annoy), INDEX_ARGS (extra `embedserve index` arguments, e.g. "--dtype f16"),
 # EMBEDSERVE_BIN, SKIP_BUILD (see scripts/lib.sh). Needs free disk for the store and the index
@@ -79,11 +80,14 @@ serve_timed() {
     "$name" "$started" "$(now)" "$(bench rss "$SERVER_PID")" >>"$results"
 }
 
-# http_side NAME MODE: the /similar queries against the running server, then its memory
+# http_side NAME MODE: the /similar queries against the running server, then its memory: all
+# resident pages, and the process's own (anonymous) ones without the file's mapped page cache
 http_side() {
-  bench http "$BASE" "$WORK/queries.json" "$reference" "$2" "$HTTP_PASSES" |
-    python3 -c 'import json, sys; r = json.loads(sys.stdin.read()); r.update(side=sys.argv[1], rss_after_mb=int(sys.argv[2])); print(json.dumps(r))' \
-      "$1" "$(bench rss "$SERVER_PID")" >>"$results"
+  local answers
+  # The memory is read after the queries have run (in a pipeline it would be read as they start).
+  answers=$(bench http "$BASE" "$WORK/queries.json" "$reference" "$2" "$HTTP_PASSES")
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(side=sys.argv[2], rss_after_mb=int(sys.argv[3]), anon_after_mb=int(sys.argv[4])); print(json.dumps(r))' \
+    "$answers" "$1" "$(bench rss "$SERVER_PID")" "$(bench rss "$SERVER_PID" RssAnon)" >>"$results"
 }
 
 note "embedserve: serving the binary store"
@@ -92,19 +96,25 @@ http_side bin exact
 stop_server "$SERVER_PID"
 
 if "$EMBEDSERVE_BIN" index --help >/dev/null 2>&1; then
-  note "embedserve index: build"
-  index=$WORK/store.index
-  # shellcheck disable=SC2086 # INDEX_ARGS is a list of arguments
-  bench measure "$WORK/index-build.json" "$EMBEDSERVE_BIN" index --input "$store" --output "$index" ${INDEX_ARGS:-}
-  python3 -c 'import json, os, sys; r = json.load(open(sys.argv[1])); r.update(step="index", file_mb=round(os.path.getsize(sys.argv[2]) / 2**20)); print(json.dumps(r))' \
-    "$WORK/index-build.json" "$index" >>"$results"
+  if [ -n "${INDEX:-}" ]; then
+    index=$INDEX
+    python3 -c 'import json, os, sys; print(json.dumps({"step": "index", "reused": sys.argv[1], "file_mb": round(os.path.getsize(sys.argv[1]) / 2**20)}))' \
+      "$index" >>"$results"
+  else
+    note "embedserve index: build"
+    index=$WORK/store.index
+    # shellcheck disable=SC2086 # INDEX_ARGS is a list of arguments
+    bench measure "$WORK/index-build.json" "$EMBEDSERVE_BIN" index --input "$store" --output "$index" ${INDEX_ARGS:-}
+    python3 -c 'import json, os, sys; r = json.load(open(sys.argv[1])); r.update(step="index", file_mb=round(os.path.getsize(sys.argv[2]) / 2**20)); print(json.dumps(r))' \
+      "$WORK/index-build.json" "$index" >>"$results"
+  fi
   note "embedserve: serving the index"
   serve_timed idx --word2vec "$index"
   curl -fsS "$BASE/info" | python3 -c 'import json, sys; print(json.dumps({"step": "info", "info": json.load(sys.stdin)}))' >>"$results"
   http_side idx approx
   http_side idx exact=true
   stop_server "$SERVER_PID"
-  rm -f "$index"
+  [ -n "${INDEX:-}" ] || rm -f "$index"
 else
   echo '{"step": "index", "missing": "this embedserve has no `index` command"}' >>"$results"
 fi

@@ -194,7 +194,7 @@ def cmd_measure(out, *command):
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "rss":
-        print(round(rss_mb(args[0])))
+        print(round(rss_mb(*args)))
         return
     {"gensim": cmd_gensim, "annoy": cmd_annoy, "http": cmd_http,
      "measure": cmd_measure}[command](*args)

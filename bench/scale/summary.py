@@ -49,7 +49,7 @@ def main():
     else:
         ready_idx, approx, exact = steps["ready/idx"], steps["http/idx/approx"], steps["http/idx/exact=true"]
         table.append(["embedserve, index (approximate)", ready_idx["ready_s"], ready_idx["rss_mb"], approx["query_ms"],
-                      recall_cell(approx), index["wall_s"], index["peak_mb"]])
+                      recall_cell(approx), index.get("wall_s", "reused"), index.get("peak_mb", "-")])
         table.append(["embedserve, index, exact=true", "-", "-", exact["query_ms"], "1 (= gensim)", "-", "-"])
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
@@ -66,7 +66,8 @@ def main():
     if "missing" not in index:
         print(f"  ready, index:             {gensim['ready_s'] / ready_idx['ready_s']:.1f}x")
         print(f"  RSS at ready, index:      {gensim['rss_mb'] / ready_idx['rss_mb']:.1f}x "
-              f"(after the queries: {approx['rss_after_mb']} MB resident, mapped pages included)")
+              f"(after the queries: {approx['rss_after_mb']} MB resident, mapped page cache included; "
+              f"{approx.get('anon_after_mb', '?')} MB of it the process's own)")
         print(f"  one query, approximate:   {gensim['query_ms'] / approx['query_ms']:.1f}x")
         print(f"  one query, exact=true:    {gensim['query_ms'] / exact['query_ms']:.2f}x")
         if "missing" not in annoy:
