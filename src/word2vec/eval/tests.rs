@@ -151,3 +151,41 @@ fn run_needs_something_to_evaluate() {
     };
     assert!(matches!(run(&settings), Err(EvalError::NothingToEvaluate)));
 }
+
+#[test]
+fn run_evaluates_either_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = write(&dir, "royal.txt", "3 2\nman 1 0\nwoman 0 1\nking 1 1\n");
+    let analogies = write(&dir, "q.txt", ": royal\nman woman man woman\n");
+    let pairs = write(
+        &dir,
+        "p.tsv",
+        "man\twoman\t1\nman\tking\t2\nwoman\tking\t3\n",
+    );
+    let settings = |analogies: Option<&PathBuf>, pairs: Option<&PathBuf>| EvalSettings {
+        vectors: store.clone(),
+        analogies: analogies.cloned(),
+        pairs: pairs.cloned(),
+        restrict_vocab: 300_000,
+        case_sensitive: false,
+    };
+    let only_analogies = run(&settings(Some(&analogies), None)).unwrap();
+    assert_eq!((only_analogies.words, only_analogies.dim), (3, 2));
+    assert!(only_analogies.analogies.is_some() && only_analogies.pairs.is_none());
+    let only_pairs = run(&settings(None, Some(&pairs))).unwrap();
+    assert!(only_pairs.analogies.is_none());
+    assert_eq!(only_pairs.pairs.map(|p| p.pairs), Some(3));
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_named_by_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.txt");
+    std::fs::write(&path, b": s\r\nman woman king queen\n\xff\xfe\n").unwrap();
+    match read_lines(&path) {
+        Err(EvalError::NotUtf8 { line, .. }) => assert_eq!(line, 3),
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&path, b"a\r\nb\n").unwrap();
+    assert_eq!(read_lines(&path).unwrap(), ["a", "b"]);
+}
