@@ -33,7 +33,8 @@ def sentences(corpus: Path) -> list[str]:
 
 
 def main():
-    if len(sys.argv) < 2:
+    # An option is never an output directory (a `--help` once became one).
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
         sys.exit(__doc__)
     out = Path(sys.argv[1])
     corpus = Path(sys.argv[2]) if len(sys.argv) > 2 else (
