@@ -189,3 +189,27 @@ fn a_line_that_is_not_utf8_is_named_by_its_number() {
     std::fs::write(&path, b"a\r\nb\n").unwrap();
     assert_eq!(read_lines(&path).unwrap(), ["a", "b"]);
 }
+
+#[test]
+fn the_text_reports_name_skipped_lines_only_when_there_are_some() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = royal_store();
+    let skipped = "Invalid lines skipped";
+    let analogies = |text: &str| {
+        let path = write(&dir, "q.txt", text);
+        evaluate_word_analogies(&store, &path, 300_000, true)
+            .unwrap()
+            .to_string()
+    };
+    assert!(analogies(QUESTIONS).contains(&format!("{skipped}: 1\n")));
+    assert!(!analogies(": royal\nman woman king queen\n").contains(skipped));
+    let pairs = |text: &str| {
+        let path = write(&dir, "p.tsv", text);
+        evaluate_word_pairs(&store, &path, 300_000, true)
+            .unwrap()
+            .to_string()
+    };
+    let valid = "man\twoman\t1\nman\tking\t3\nking\tqueen\t2\n";
+    assert!(pairs(&format!("{valid}bad line\nx\ty\tz\n")).contains(&format!("{skipped}: 2\n")));
+    assert!(!pairs(valid).contains(skipped));
+}
