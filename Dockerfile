@@ -13,12 +13,17 @@
 # Nothing is written at run time, so the root filesystem can be mounted read-only.
 
 # Dependencies are compiled in their own layer, keyed on the cargo-chef recipe (Cargo.toml and
-# Cargo.lock only), so editing the source rebuilds just the crate itself.
+# Cargo.lock only) and vendor/, so editing the source rebuilds just the crate itself.
 FROM lukemathwalker/cargo-chef:latest-rust-1.95-slim-bookworm AS chef
 # The release profile keeps line tables for local profiling; in the image they would make the
 # binary 63 MB instead of 12 MB. Panic messages keep their file:line and backtraces their function
 # names without them. Set here, so the cooked dependencies and the final build use the same profile.
 ENV CARGO_PROFILE_RELEASE_DEBUG=none
+# USearch (the word-vector index) and its cxx bridge are C++, compiled by cc-rs: the slim image has
+# a C compiler but no C++ one.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++=4:12.2.0-3 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 
 FROM chef AS planner
@@ -27,6 +32,9 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /build/recipe.json recipe.json
+# Patched dependencies (vendor/README.md) are not workspace members, so the recipe leaves them out:
+# they are cooked with the other dependencies.
+COPY vendor/ vendor/
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin embedserve
 COPY . .
 RUN cargo build --release --locked --bin embedserve
