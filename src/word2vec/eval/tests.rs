@@ -213,3 +213,20 @@ fn the_text_reports_name_skipped_lines_only_when_there_are_some() {
     assert!(pairs(&format!("{valid}bad line\nx\ty\tz\n")).contains(&format!("{skipped}: 2\n")));
     assert!(!pairs(valid).contains(skipped));
 }
+
+#[test]
+fn pearson_over_two_points_or_a_constant_side_as_scipy() {
+    use super::statistics::pearson;
+    // scipy.stats.pearsonr: two points always fit a line, r = ±1 with p = 1 ...
+    let two = pearson(&[1.0, 2.0], &[5.0, 3.0]);
+    assert!((two.coefficient + 1.0).abs() < 1e-12, "{two:?}");
+    assert_eq!(two.p_value, 1.0);
+    // ... and a constant side has no correlation to speak of: r and p are NaN.
+    for n in [2, 3] {
+        let flat = pearson(&vec![0.5; n], &[1.0, 2.0, 3.0][..n]);
+        assert!(
+            flat.coefficient.is_nan() && flat.p_value.is_nan(),
+            "{n}: {flat:?}"
+        );
+    }
+}
