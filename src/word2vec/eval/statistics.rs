@@ -24,7 +24,7 @@ pub(super) fn pearson(x: &[f64], y: &[f64]) -> Correlation {
 
 /// Two-sided p-value of a correlation `r` over `n` pairs under no correlation: the Student t test
 /// with `n - 2` degrees of freedom, `I_{1-r²}((n-2)/2, 1/2)`.
-fn correlation_p_value(r: f64, n: usize) -> f64 {
+pub(super) fn correlation_p_value(r: f64, n: usize) -> f64 {
     if r.is_nan() || n < 2 {
         return f64::NAN;
     }
