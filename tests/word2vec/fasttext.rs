@@ -170,9 +170,12 @@ fn patched(bytes: &[u8], offset: usize, value: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Byte offsets in the header: magic, version, then the i32 arguments from `dim`.
+/// Byte offsets in the header: magic, version, then the i32 arguments from `dim`, `t`, and the
+/// dictionary's `size`, `nwords`, `nlabels`, `ntokens` and `pruneidx_size`.
+const BUCKET: usize = 8 + 8 * 4;
 const MINN: usize = 8 + 9 * 4;
 const NLABELS: usize = 8 + 12 * 4 + 8 + 8;
+const PRUNEIDX_SIZE: usize = NLABELS + 4 + 8;
 
 #[test]
 fn malformed_fasttext_files_name_the_offset() {
@@ -187,14 +190,28 @@ fn malformed_fasttext_files_name_the_offset() {
         );
     }
     let mut trailing = bytes.clone();
-    trailing.push(0);
+    trailing.extend([0; 3]);
     assert_eq!(
         malformed(&trailing, &auto),
         (
             Location::Byte(bytes.len() as u64),
-            Problem::TrailingBytes(1)
+            Problem::TrailingBytes(3)
         )
     );
+    // A pruned dictionary (`pruneidx_size` > 0) is a quantized model's; 0 and -1 are not.
+    assert_eq!(
+        malformed(&patched(&bytes, PRUNEIDX_SIZE, &5i64.to_le_bytes()), &auto),
+        (
+            Location::Byte(PRUNEIDX_SIZE as u64),
+            Problem::Unsupported("a pruned dictionary (a quantized .ftz model)".into())
+        )
+    );
+    let unpruned = patched(&bytes, PRUNEIDX_SIZE, &0i64.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("unpruned.bin"), unpruned).unwrap();
+    let full = load(&fixture("toy-model.bin"));
+    let store = load(&dir.path().join("unpruned.bin"));
+    assert_eq!(store.matrix(), full.matrix());
     assert_eq!(
         malformed(&patched(&bytes, 4, &13i32.to_le_bytes()), &auto),
         (
@@ -243,6 +260,42 @@ fn quantized_ftz_models_are_refused() {
     assert_eq!(
         problem,
         Problem::Unsupported("a quantized input matrix (a .ftz model)".into())
+    );
+}
+
+#[test]
+fn a_model_without_buckets_serves_its_stored_rows() {
+    let bytes = fs::read(fixture("toy-model.bin")).unwrap();
+    let full = load(&fixture("toy-model.bin"));
+    let buckets = full.subwords().unwrap().settings().buckets;
+    let (words, dim) = (full.len(), full.dim());
+    // `bucket` 0, and the input matrix cut to the word rows: a model with no n-gram table.
+    let shape: Vec<u8> = [
+        ((words + buckets) as u64).to_le_bytes(),
+        (dim as u64).to_le_bytes(),
+    ]
+    .concat();
+    let at = bytes.windows(16).position(|w| w == shape).unwrap();
+    let rows = at + 16;
+    let mut cut = patched(&bytes, BUCKET, &0i32.to_le_bytes());
+    cut[at..at + 8].copy_from_slice(&(words as u64).to_le_bytes());
+    cut.drain(rows + words * dim * 4..rows + (words + buckets) * dim * 4);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-buckets.bin");
+    fs::write(&path, cut).unwrap();
+    let store = load(&path);
+    assert!(store.subwords().is_none());
+    assert!(store.words().eq(full.words()));
+    // Each word's vector is its stored row, with nothing composed into it.
+    let stored: Vec<f32> = bytes[rows..rows + words * dim * 4]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(store.matrix(), &stored[..]);
+    assert_ne!(full.matrix(), &stored[..]);
+    assert_eq!(
+        store.lookup("abcdef"),
+        Err(QueryError::UnknownWord("abcdef".into()))
     );
 }
 

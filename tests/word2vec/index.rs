@@ -93,6 +93,48 @@ fn an_index_holds_the_store_bit_for_bit() {
 }
 
 #[test]
+fn a_limit_hides_the_rows_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = clustered(3000, 24, 40, 6);
+    let path = dir.path().join("limited.index");
+    write_index(&store, &path, &AnnParams::default()).unwrap();
+    let load = |limit| {
+        let options = LoadOptions {
+            limit: Some(limit),
+            ..LoadOptions::default()
+        };
+        WordVectors::load(&path, &options).unwrap()
+    };
+    let served = load(1000);
+    let first: Vec<String> = store.words().take(1000).map(str::to_owned).collect();
+    let rows = (0..1000).flat_map(|row| store.vector(row).unwrap().to_vec());
+    let prefix = WordVectors::from_parts(first.clone(), rows.collect(), 24).unwrap();
+    assert_eq!(served.len(), 1000);
+    assert!(served.words().eq(first.iter().map(String::as_str)));
+    assert_eq!(served.vector(999), store.vector(999));
+    assert_eq!(served.vector(1000), None);
+    assert_eq!(served.index_of("w1500"), None);
+    for word in ["w5", "w999"] {
+        let approximate = SearchOptions {
+            topn: 50,
+            ..SearchOptions::default()
+        };
+        let hits = served
+            .most_similar(&[word], &[] as &[&str], &approximate)
+            .unwrap();
+        assert_eq!(hits.len(), 50, "{word}");
+        assert!(hits.iter().all(|hit| hit.index < 1000), "{word}: {hits:?}");
+        let ours = served.most_similar(&[word], &[] as &[&str], &exact(50));
+        let theirs = prefix.most_similar(&[word], &[] as &[&str], &exact(50));
+        assert_eq!(ours, theirs, "{word}");
+    }
+    // A limit at or past the row count keeps every row.
+    for limit in [3000, 5000] {
+        assert_eq!(load(limit).len(), 3000, "limit {limit}");
+    }
+}
+
+#[test]
 fn exact_answers_through_an_index_are_gensims() {
     let Some(bin) = shared_fixture("word2vec/lee-cbow50.bin") else {
         return;

@@ -180,8 +180,37 @@ fn zero_rows_stay_zero_when_normalized() {
     assert_eq!(store.unit_vector(0), Some(vec![0.0, 0.0]));
 }
 
+/// Counts the warnings logged while `load` runs.
+fn warnings_while<T>(load: impl FnOnce() -> T) -> (T, usize) {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    #[derive(Clone, Default)]
+    struct Warnings(Arc<Mutex<usize>>);
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if *event.metadata().level() == tracing::Level::WARN {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+    }
+    let warnings = Warnings::default();
+    let subscriber = tracing_subscriber::registry().with(warnings.clone());
+    let value = tracing::subscriber::with_default(subscriber, load);
+    let count = *warnings.0.lock().unwrap();
+    (value, count)
+}
+
 #[test]
 fn duplicates_keep_the_first_vector() {
+    // One warning for the one duplicate, none for the words kept.
+    let (_, warned) =
+        warnings_while(|| load_bytes(b"3 1\na 1\nb 2\na 3\n", &LoadOptions::default()));
+    assert_eq!(warned, 1);
     let text = b"3 1\na 1\nb 2\na 3\n";
     let store = load_bytes(text, &LoadOptions::default()).unwrap();
     assert_eq!(store.words().collect::<Vec<_>>(), ["a", "b"]);
@@ -205,6 +234,8 @@ fn limit_reads_only_the_first_words() {
     let text = b"3 1\na 1\nb 2\nc oops\n";
     let store = load_bytes(text, &limit(2)).unwrap();
     assert_eq!(store.words().collect::<Vec<_>>(), ["a", "b"]);
+    assert!(!store.is_empty());
+    assert!(load_bytes(text, &limit(0)).unwrap().is_empty());
     let err = load_bytes(text, &limit(10)).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("line 4"), "{err}");
     let mut bytes = b"2 1\n".to_vec();
@@ -413,4 +444,35 @@ fn binary_junk_is_quoted_short_and_known_formats_are_named() {
             "{named}: {problem}"
         );
     }
+}
+
+#[test]
+fn format_names_read_back_as_their_format() {
+    let formats = [
+        StoreFormat::Binary,
+        StoreFormat::Text,
+        StoreFormat::Gensim,
+        StoreFormat::Glove,
+        StoreFormat::FastText,
+        StoreFormat::Index,
+    ];
+    for format in formats {
+        assert_eq!(format.to_string().parse::<StoreFormat>(), Ok(format));
+    }
+    let unknown = "word2vec".parse::<StoreFormat>().unwrap_err();
+    assert!(unknown.to_string().contains("word2vec"), "{unknown}");
+}
+
+#[test]
+fn a_store_knows_its_file_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors.bin");
+    fs::write(&path, b"1 2\nword 0.5 0.25\n").unwrap();
+    let store = WordVectors::load(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(store.path(), Some(path.as_path()));
+    assert_eq!(store.name(), "vectors");
+    // Only an index file has graph parameters.
+    assert_eq!(store.ann_params(), None);
+    let built = WordVectors::from_parts(vec!["word".into()], vec![0.5, 0.25], 2).unwrap();
+    assert_eq!((built.path(), built.name()), (None, "word2vec".to_owned()));
 }

@@ -42,7 +42,7 @@ pub(super) enum Value {
     Node(usize),
 }
 
-/// A call recorded instead of made: `class(*args)`, then `BUILD`'s state and any dict items.
+/// A call recorded instead of made: `class(*args)`, then `BUILD`'s state.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Object {
     /// The callable.
@@ -51,8 +51,6 @@ pub(super) struct Object {
     pub(super) args: Vec<Value>,
     /// The state `BUILD` gave it, if any.
     pub(super) state: Option<Value>,
-    /// Items set on it as on a dict (a `defaultdict` or `OrderedDict`).
-    pub(super) items: Vec<(Value, Value)>,
 }
 
 /// The content of an arena node.
@@ -461,10 +459,11 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// `SETITEM(S)`, on dicts only: no class on the allow list is a dict subclass (such as
+    /// `defaultdict`), so items set on an object would be a file gensim never writes.
     fn extend_dict(&mut self, items: Vec<(Value, Value)>) -> Result<(), GensimProblem> {
         match self.top_content()? {
             Content::Dict(dict) => dict.extend(items),
-            Content::Object(object) => object.items.extend(items),
             _ => return Err(GensimProblem::BadOperand("SETITEM")),
         }
         Ok(())
@@ -483,7 +482,6 @@ impl Machine<'_> {
             class,
             args,
             state: None,
-            items: Vec::new(),
         };
         self.push_node(at, Content::Object(object));
         Ok(())

@@ -214,6 +214,16 @@ fn pickles_of_other_things_say_what_they_hold() {
         problem(b"\x80\x04\x8c\x02\xff\xfe.").1,
         GensimProblem::NotUtf8
     );
+    // EMPTY_SET, MARK, two ints, ADDITEMS: a set that was filled in.
+    assert_eq!(
+        problem(b"\x80\x04\x8f(K\x01K\x02\x90.").1,
+        GensimProblem::NotAModel("a set".into())
+    );
+    // An object of a class on the allow list, but no model: named by its module and name.
+    assert_eq!(
+        problem(b"\x80\x04\x8c\x05numpy\x94\x8c\x07ndarray\x94\x93\x94)\x81.").1,
+        GensimProblem::NotAModel("a `numpy.ndarray`".into())
+    );
 }
 
 #[test]
@@ -306,4 +316,38 @@ fn a_missing_or_broken_sidecar_is_named() {
     fs::write(dir.path().join("cbow.model.wv.vectors.npy"), &original).unwrap();
     let store = WordVectors::load(&model, &LoadOptions::default()).unwrap();
     assert_eq!(store.gensim_params().map(|p| p.sg), Some(Some(0)));
+}
+
+#[test]
+fn empty_and_repeated_keys_are_refused() {
+    // index_to_key starts `the`, `to`, ..., `he`: `to` spelled as `he` repeats a key, and as the
+    // empty string (then a pushed and popped None, to keep the length) is an empty key.
+    let (_, repeated) = problem(&altered_kv(b"\x8c\x02to\x94", b"\x8c\x02he\x94"));
+    assert_eq!(repeated, GensimProblem::DuplicateKey(quote(b"he")));
+    let (_, empty) = problem(&altered_kv(b"\x8c\x02to\x94", b"\x8c\x00N0\x94"));
+    assert_eq!(empty, GensimProblem::EmptyKey(1));
+}
+
+#[test]
+fn protocol_2_memo_and_long_integers_read_as_python_does() {
+    // BINPUT 0 then BINGET 0: the list comes back from the memo.
+    assert_eq!(
+        problem(b"\x80\x02]q\x00h\x000.").1,
+        GensimProblem::NotAModel("a list".into())
+    );
+    // LONG1 is little-endian two's complement; past 8 bytes it is too big to be a shape.
+    let root = |bytes: &[u8]| Pickle::parse(bytes).unwrap().root;
+    assert_eq!(root(b"\x80\x02\x8a\x02\x01\x01."), Value::Int(257));
+    assert_eq!(root(b"\x80\x02\x8a\x01\xfe."), Value::Int(-2));
+    assert_eq!(
+        root(b"\x80\x02\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80."),
+        Value::Int(i64::MIN)
+    );
+    assert_eq!(
+        root(b"\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."),
+        Value::BigInt
+    );
+    // SETITEMS on an object (a dict subclass, which gensim never saves) is refused.
+    let (_, refused) = problem(b"\x80\x04\x8c\x05numpy\x8c\x07ndarray\x93)\x81(K\x01K\x02u.");
+    assert_eq!(refused, GensimProblem::BadOperand("SETITEM"));
 }
