@@ -189,6 +189,18 @@ fn malformed_fasttext_files_name_the_offset() {
             "cut at {cut}: {location}: {problem}"
         );
     }
+    // Cut inside the first word (at byte 92): no NUL ends it.
+    assert_eq!(
+        malformed(&bytes[..94], &auto),
+        (
+            Location::Byte(92),
+            Problem::Truncated {
+                what: "a dictionary word (no NUL terminator)",
+                needed: 3,
+                available: 2
+            }
+        )
+    );
     let mut trailing = bytes.clone();
     trailing.extend([0; 3]);
     assert_eq!(

@@ -159,13 +159,14 @@ mod tests {
             (-0.3, "-0.3"),
             (-5e-5, "-5e-05"),
             // Exact ties between two shortest spellings (x.25 and x.75 in [2^21, 2^22), the only
-            // f32s that have them) go to the even digit, where Rust rounds up.
-            (2_097_152.25, "2.0971522e+06"),
-            (2_999_999.25, "2.9999992e+06"),
-            (-4_194_303.25, "-4.1943032e+06"),
-            (2_097_152.75, "2.0971528e+06"),
-            (4_194_303.75, "4.1943038e+06"),
-            (2_500_000.5, "2.5000005e+06"),
+            // f32s that have them) go to the even digit, where Rust rounds up. Written as sums: as
+            // literals they have more digits than their shortest spelling, which clippy refuses.
+            (2_097_152.0 + 0.25, "2.0971522e+06"),
+            (2_999_999.0 + 0.25, "2.9999992e+06"),
+            (-4_194_303.0 - 0.25, "-4.1943032e+06"),
+            (2_097_152.0 + 0.75, "2.0971528e+06"),
+            (4_194_303.0 + 0.75, "4.1943038e+06"),
+            (2_500_000.0 + 0.5, "2.5000005e+06"),
             (f32::NAN, "nan"),
             (f32::INFINITY, "inf"),
             (f32::NEG_INFINITY, "-inf"),
