@@ -210,6 +210,17 @@ fn malformed_fasttext_files_name_the_offset() {
             Problem::TrailingBytes(3)
         )
     );
+    // The dictionary's `size` must equal its `nwords` (22) when there are no labels.
+    assert_eq!(
+        malformed(&patched(&bytes, NLABELS - 8, &23i32.to_le_bytes()), &auto),
+        (
+            Location::Byte(NLABELS as u64 - 8),
+            Problem::BadField {
+                field: "dictionary size (must equal nwords)",
+                value: 23
+            }
+        )
+    );
     // A pruned dictionary (`pruneidx_size` > 0) is a quantized model's; 0 and -1 are not.
     assert_eq!(
         malformed(&patched(&bytes, PRUNEIDX_SIZE, &5i64.to_le_bytes()), &auto),

@@ -476,3 +476,13 @@ fn a_store_knows_its_file_and_name() {
     let built = WordVectors::from_parts(vec!["word".into()], vec![0.5, 0.25], 2).unwrap();
     assert_eq!((built.path(), built.name()), (None, "word2vec".to_owned()));
 }
+
+#[test]
+fn debug_output_sizes_the_matrix_instead_of_listing_it() {
+    let words = (0..1000).map(|i| format!("w{i}")).collect();
+    let store = WordVectors::from_parts(words, vec![0.5; 10_000], 10).unwrap();
+    let debug = format!("{store:?}");
+    assert!(debug.contains("Owned(10000 values)"), "{debug}");
+    assert!(debug.contains("Owned(1000 values)"), "{debug}");
+    assert!(debug.len() < 1000, "{} bytes", debug.len());
+}
