@@ -8,7 +8,6 @@ use rayon::prelude::*;
 
 use super::error::{Location, Problem};
 use super::fasttext::{has_magic, parse_fasttext};
-use super::gensim_native::GensimProblem;
 use super::sniff::{looks_like, quote};
 use super::{LoadOptions, StoreFormat, claim_word};
 use crate::word2vec::index::WordTable;
@@ -57,9 +56,8 @@ pub(super) fn parse_store(bytes: &[u8], options: &LoadOptions) -> Result<Parsed,
     };
     let (words, vectors) = match format {
         StoreFormat::Binary => reader.binary()?,
-        // `WordVectors::load` reads gensim's pickles itself; this file has a `count dim` header.
-        StoreFormat::Gensim => return Err((Location::Byte(0), GensimProblem::NotAPickle.into())),
-        // Text (GloVe and fastText files were parsed above).
+        // Text: GloVe and fastText files were parsed above, and `WordVectors::load` reads gensim
+        // pickles and index files without calling this.
         _ => reader.text()?,
     };
     Ok(Parsed {
