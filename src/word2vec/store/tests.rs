@@ -260,6 +260,13 @@ fn invalid_utf8_fails_unless_lossy() {
     let (location, problem) = malformed(&bytes, &LoadOptions::default());
     assert_eq!(location, Location::Byte(4));
     assert!(matches!(problem, Problem::NotUtf8(_)));
+    // In a later record the offset counts from the file's start too.
+    let mut later = b"2 1\n".to_vec();
+    later.extend(binary_record("ok", &[2.0]));
+    later.extend(&bytes[4..]);
+    let (location, problem) = malformed(&later, &LoadOptions::default());
+    assert_eq!(location, Location::Byte(4 + 3 + 4));
+    assert!(matches!(problem, Problem::NotUtf8(_)));
     let lossy = LoadOptions {
         lossy_utf8: true,
         ..LoadOptions::default()
@@ -324,6 +331,14 @@ fn malformed_text_bodies_name_the_line() {
             Problem::MissingWords {
                 declared: 3,
                 found: 2,
+            },
+        ),
+        (
+            b"3 2\na 1 2\n",
+            3,
+            Problem::MissingWords {
+                declared: 3,
+                found: 1,
             },
         ),
         (
