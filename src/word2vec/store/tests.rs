@@ -220,6 +220,11 @@ fn duplicates_keep_the_first_vector() {
     bytes.extend(binary_record("q", &[6.0]));
     let store = load_bytes(&bytes, &LoadOptions::default()).unwrap();
     assert_eq!((store.len(), store.vector(0)), (1, Some(&[5.0][..])));
+    // A duplicate in the middle: the rows after it move up, whole.
+    let text = b"4 2\na 1 2\na 3 4\nb 5 6\nc 7 8\n";
+    let store = load_bytes(text, &LoadOptions::default()).unwrap();
+    assert_eq!(store.words().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(store.matrix(), [1.0, 2.0, 5.0, 6.0, 7.0, 8.0]);
     let parts = WordVectors::from_parts(vec!["k".into(), "k".into()], vec![1.0, 2.0], 1).unwrap();
     assert_eq!((parts.len(), parts.vector(0)), (1, Some(&[1.0][..])));
 }
