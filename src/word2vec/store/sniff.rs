@@ -24,8 +24,9 @@ pub(super) fn quote_up_to(bytes: &[u8], chars: usize) -> String {
     out
 }
 
-/// The known format a file starting with `head` is in, for a file that is not a word2vec store:
-/// its magic bytes name it.
+/// The known format a file whose bytes are `head` is in, for a file that is not a word2vec
+/// store: its magic bytes name it. `head` is the whole file, so a safetensors header length
+/// can be checked against the file's length.
 pub(super) fn looks_like(head: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
         (b"\x93NUMPY", "a numpy `.npy` array"),
@@ -47,10 +48,11 @@ pub(super) fn looks_like(head: &[u8]) -> Option<&'static str> {
     if is_pickle(head) {
         return Some("a Python pickle (gensim's native `save()` format)");
     }
-    // safetensors: an 8-byte little-endian header length, then the JSON header.
-    if head.len() > 9 && head[8] == b'{' {
-        let declared = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
-        if declared > 1 && declared <= head.len() as u64 - 8 {
+    // safetensors: an 8-byte little-endian header length, then a JSON header of at least `{}`
+    // that fits in the file.
+    if let Some((length, rest)) = head.split_first_chunk::<8>() {
+        let declared = u64::from_le_bytes(*length);
+        if rest.first() == Some(&b'{') && declared >= 2 && declared <= rest.len() as u64 {
             return Some("a safetensors file");
         }
     }
@@ -93,5 +95,23 @@ mod tests {
         assert_eq!(looks_like(&safetensors), Some("a safetensors file"));
         assert_eq!(looks_like(b"3 2\nthe 1 2\n"), None);
         assert_eq!(looks_like(b"\x80\x01"), None);
+    }
+
+    #[test]
+    fn a_safetensors_guess_needs_a_whole_header_that_fits() {
+        let file = |declared: u64, rest: &[u8]| [&declared.to_le_bytes()[..], rest].concat();
+        let safetensors = Some("a safetensors file");
+        // The smallest one, `{}`, and one with tensor bytes after its header.
+        assert_eq!(looks_like(&file(2, b"{}")), safetensors);
+        assert_eq!(looks_like(&file(2, b"{}\0\0\0\0")), safetensors);
+        // A header of one byte cannot be JSON, whatever follows it.
+        assert_eq!(looks_like(&file(1, b"{")), None);
+        assert_eq!(looks_like(&file(1, b"{}")), None);
+        // A header one byte longer than the file, or far longer.
+        assert_eq!(looks_like(&file(3, b"{}")), None);
+        assert_eq!(looks_like(&file(u64::MAX, b"{}")), None);
+        // The length without a header, and a header that does not start with `{`.
+        assert_eq!(looks_like(&2u64.to_le_bytes()), None);
+        assert_eq!(looks_like(&file(2, b"[]")), None);
     }
 }
