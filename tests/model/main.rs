@@ -12,4 +12,5 @@ mod fixtures;
 mod fuzz_inputs;
 mod loading;
 mod pooling;
+mod prepare;
 mod static_models;

@@ -1,0 +1,60 @@
+//! Input preparation (`src/input/mod.rs`) on a loaded model: texts give the same ids with and
+//! without their tokens, and the tokens only when asked for.
+
+use embedserve::input::{
+    InputOptions, Inputs, Limits, PreparedInput, TruncationDirection, prepare,
+};
+use embedserve::model::EmbeddingModel;
+
+use crate::common::{ModelSpec, write_model_dir};
+
+#[test]
+fn texts_carry_their_tokens_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_model_dir(dir.path(), &ModelSpec::default());
+    let model = EmbeddingModel::load(dir.path(), None, None).expect("model loads");
+    let limits = Limits {
+        max_batch: 4,
+        max_tokens: 16,
+        max_total_tokens: 64,
+        max_text_bytes: 1000,
+        max_response_bytes: 1_000_000,
+    };
+    let ids_only = InputOptions {
+        add_special_tokens: true,
+        truncate: false,
+        truncation_direction: TruncationDirection::Right,
+        field: "inputs",
+        with_tokens: false,
+    };
+    let with_tokens = InputOptions {
+        with_tokens: true,
+        ..ids_only
+    };
+    let texts = || Inputs::Texts(vec!["Hello world".to_owned(), "the lazy dog !".to_owned()]);
+    // [CLS] is 1 and [SEP] 2; `TEST_WORDS` follow from id 3 in their order ("!" is 16).
+    let ids = [vec![1, 3, 4, 2], vec![1, 5, 11, 12, 16, 2]];
+    let tokens = [
+        vec!["[CLS]", "hello", "world", "[SEP]"],
+        vec!["[CLS]", "the", "lazy", "dog", "!", "[SEP]"],
+    ];
+    let bare = prepare(&model, texts(), limits, ids_only).expect("prepared");
+    let expected: Vec<PreparedInput> = ids
+        .iter()
+        .map(|ids| PreparedInput {
+            ids: ids.clone(),
+            tokens: None,
+        })
+        .collect();
+    assert_eq!(bare, expected);
+    let full = prepare(&model, texts(), limits, with_tokens).expect("prepared");
+    let expected: Vec<PreparedInput> = ids
+        .iter()
+        .zip(&tokens)
+        .map(|(ids, tokens)| PreparedInput {
+            ids: ids.clone(),
+            tokens: Some(tokens.iter().map(|t| (*t).to_owned()).collect()),
+        })
+        .collect();
+    assert_eq!(full, expected);
+}
