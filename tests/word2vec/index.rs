@@ -1,11 +1,13 @@
 //! Index files (`embedserve index`): the round trip, gensim's exact answers through an index,
-//! the recall of the approximate answers on a clustered store, reproducible builds, and every
+//! the recall of the approximate answers on a clustered store, which searches take the graph
+//! (not `exact` ones; deadlines and `restrict_vocab` kept on it), reproducible builds, and every
 //! error a truncated, corrupt or foreign file gives.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use embedserve::word2vec::index::{AnnParams, IndexDtype, write_index};
-use embedserve::word2vec::query::SearchOptions;
+use embedserve::word2vec::query::{QueryError, SearchOptions};
 use embedserve::word2vec::store::{LoadOptions, Problem, StoreError, StoreFormat, WordVectors};
 use serde_json::Value;
 
@@ -216,19 +218,97 @@ fn approximate_answers_recall_the_exact_ones() {
     eprintln!("top-10 recall: words {words:.4}, analogies {analogy:.4}");
     assert!(words >= 0.98, "word recall {words}");
     assert!(analogy >= 0.98, "analogy recall {analogy}");
-    // restrict_vocab keeps gensim's meaning: only the first rows, in both modes.
-    let restricted = SearchOptions {
-        restrict_vocab: Some(20_000),
-        ..SearchOptions::default()
-    };
-    let answer = served
-        .most_similar(&["w25000"], &[] as &[&str], &restricted)
-        .unwrap();
-    assert!(answer.iter().all(|n| n.index < 20_000));
     let by_vector = served
         .similar_by_vector(store.vector(5).unwrap(), &SearchOptions::default())
         .unwrap();
     assert_eq!(by_vector[0].index, 5);
+}
+
+#[test]
+fn exact_searches_skip_the_graph_and_the_others_take_it() {
+    // A graph too sparse to find every neighbour (M = 2, ef = 1) over unclustered vectors.
+    let dir = tempfile::tempdir().unwrap();
+    let store = clustered(5000, 32, 5000, 32);
+    let sparse = AnnParams {
+        connectivity: 2,
+        expansion_add: 2,
+        expansion_search: 1,
+        ..AnnParams::default()
+    };
+    let served = indexed(&store, dir.path(), "sparse.index", &sparse);
+    let queries: Vec<_> = (0..50)
+        .map(|i| (vec![format!("w{}", i * 97)], vec![]))
+        .collect();
+    for (positive, negative) in &queries {
+        let through_index = served.most_similar(positive, negative, &exact(10));
+        assert_eq!(
+            through_index,
+            store.most_similar(positive, negative, &exact(10))
+        );
+    }
+    let found = recall(&served, &queries, 10);
+    assert!(
+        found < 1.0,
+        "a graph of M = 2 found every neighbour: it was not searched"
+    );
+}
+
+#[test]
+fn a_search_past_its_deadline_stops_with_or_without_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = clustered(2000, 16, 20, 4);
+    let served = indexed(&store, dir.path(), "deadline.index", &AnnParams::default());
+    for exact in [false, true] {
+        let within = |deadline| SearchOptions {
+            deadline: Some(deadline),
+            exact,
+            ..SearchOptions::default()
+        };
+        let later = within(Instant::now() + Duration::from_secs(600));
+        assert_eq!(
+            served
+                .most_similar(&["w1"], &[] as &[&str], &later)
+                .unwrap()
+                .len(),
+            10
+        );
+        let passed = within(Instant::now());
+        std::thread::sleep(Duration::from_millis(2));
+        let stopped = served.most_similar(&["w1"], &[] as &[&str], &passed);
+        assert_eq!(stopped, Err(QueryError::DeadlineExceeded), "exact: {exact}");
+    }
+}
+
+#[test]
+fn restrict_vocab_keeps_the_graph_to_the_first_rows() {
+    // Over 100,000 rows searched, a restricted search takes the graph, filtered to the rows
+    // before the limit. The query is the first row after it, which the graph finds first.
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 100_001;
+    let store = clustered(limit + 1000, 8, 1000, 8);
+    let quick = AnnParams {
+        connectivity: 8,
+        expansion_add: 32,
+        ..AnnParams::default()
+    };
+    let served = indexed(&store, dir.path(), "restricted.index", &quick);
+    let restricted = |exact| SearchOptions {
+        restrict_vocab: Some(limit),
+        exact,
+        ..SearchOptions::default()
+    };
+    for row in [limit, limit + 500] {
+        let vector = store.vector(row).unwrap();
+        let unrestricted = served.similar_by_vector(vector, &SearchOptions::default());
+        assert_eq!(unrestricted.unwrap()[0].index, row);
+        for exact in [false, true] {
+            let answer = served
+                .similar_by_vector(vector, &restricted(exact))
+                .unwrap();
+            assert_eq!(answer.len(), 10);
+            assert!(answer.iter().all(|n| n.index < limit), "{answer:?}");
+        }
+    }
 }
 
 #[test]
