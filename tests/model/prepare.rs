@@ -1,5 +1,6 @@
 //! Input preparation (`src/input/mod.rs`) on a loaded model: texts give the same ids with and
-//! without their tokens, and the tokens only when asked for.
+//! without their tokens, the tokens only when asked for, and a cut text the tokens of the ids it
+//! keeps.
 
 use embedserve::input::{
     InputOptions, Inputs, Limits, PreparedInput, TruncationDirection, prepare,
@@ -57,4 +58,48 @@ fn texts_carry_their_tokens_only_when_asked() {
         })
         .collect();
     assert_eq!(full, expected);
+}
+
+#[test]
+fn a_cut_text_keeps_the_tokens_of_the_ids_it_keeps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_model_dir(dir.path(), &ModelSpec::default());
+    let model = EmbeddingModel::load(dir.path(), None, None).expect("model loads");
+    let limits = Limits {
+        max_batch: 1,
+        max_tokens: 3,
+        max_total_tokens: 64,
+        max_text_bytes: 1000,
+        max_response_bytes: 1_000_000,
+    };
+    let right = InputOptions {
+        add_special_tokens: true,
+        truncate: true,
+        truncation_direction: TruncationDirection::Right,
+        field: "inputs",
+        with_tokens: true,
+    };
+    let left = InputOptions {
+        truncation_direction: TruncationDirection::Left,
+        ..right
+    };
+    // "[CLS] the lazy dog [SEP]" cut to 3 tokens from either end.
+    for (options, ids, tokens) in [
+        (right, [1, 5, 11], ["[CLS]", "the", "lazy"]),
+        (left, [11, 12, 2], ["lazy", "dog", "[SEP]"]),
+    ] {
+        let text = Inputs::Texts(vec!["the lazy dog".to_owned()]);
+        let expected = PreparedInput {
+            ids: ids.to_vec(),
+            tokens: Some(tokens.iter().map(|t| (*t).to_owned()).collect()),
+        };
+        let bare = InputOptions {
+            with_tokens: false,
+            ..options
+        };
+        let without_tokens = Inputs::Texts(vec!["the lazy dog".to_owned()]);
+        assert_eq!(prepare(&model, text, limits, options), Ok(vec![expected]));
+        let ids_only = prepare(&model, without_tokens, limits, bare).expect("prepared");
+        assert_eq!(ids_only[0].ids, ids);
+    }
 }
