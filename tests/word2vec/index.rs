@@ -251,6 +251,26 @@ fn exact_searches_skip_the_graph_and_the_others_take_it() {
         found < 1.0,
         "a graph of M = 2 found every neighbour: it was not searched"
     );
+    // A scan answers, exactly, when `restrict_vocab` leaves few rows (4,000 of 5,000) and when
+    // `topn` asks for a large part of them (400 + 400 candidates of 5,000).
+    let few_rows = SearchOptions {
+        restrict_vocab: Some(4000),
+        ..SearchOptions::default()
+    };
+    let many = SearchOptions {
+        topn: 400,
+        ..SearchOptions::default()
+    };
+    for options in [few_rows, many] {
+        let exactly = SearchOptions {
+            exact: true,
+            ..options
+        };
+        for (positive, negative) in &queries {
+            let answer = served.most_similar(positive, negative, &options);
+            assert_eq!(answer, store.most_similar(positive, negative, &exactly));
+        }
+    }
 }
 
 #[test]
