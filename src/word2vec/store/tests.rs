@@ -355,7 +355,8 @@ fn malformed_text_bodies_name_the_line() {
             },
         ),
         (
-            b"2 2\na 1 2\nb 3 4 5\n",
+            // Values past `dim` are counted, not parsed.
+            b"2 2\na 1 2\nb 3 4 x5\n",
             3,
             Problem::WrongValueCount {
                 expected: 2,
