@@ -9,24 +9,43 @@ use embedserve::model::EmbeddingModel;
 
 use crate::common::{ModelSpec, write_model_dir};
 
-#[test]
-fn texts_carry_their_tokens_only_when_asked() {
+/// The generated test model (a word-level tokenizer over `TEST_WORDS`), loaded, and the
+/// directory that holds its memory-mapped weights.
+fn test_model() -> (tempfile::TempDir, EmbeddingModel) {
     let dir = tempfile::tempdir().expect("tempdir");
     write_model_dir(dir.path(), &ModelSpec::default());
     let model = EmbeddingModel::load(dir.path(), None, None).expect("model loads");
-    let limits = Limits {
+    (dir, model)
+}
+
+/// Limits that only `max_tokens` (per input) can reach.
+fn limits(max_tokens: usize) -> Limits {
+    Limits {
         max_batch: 4,
-        max_tokens: 16,
+        max_tokens,
         max_total_tokens: 64,
         max_text_bytes: 1000,
         max_response_bytes: 1_000_000,
-    };
+    }
+}
+
+/// Special tokens added, truncation from the right, tokens kept.
+const OPTIONS: InputOptions = InputOptions {
+    add_special_tokens: true,
+    truncate: true,
+    truncation_direction: TruncationDirection::Right,
+    field: "inputs",
+    with_tokens: true,
+};
+
+#[test]
+fn texts_carry_their_tokens_only_when_asked() {
+    let (_dir, model) = test_model();
+    let limits = limits(16);
     let ids_only = InputOptions {
-        add_special_tokens: true,
         truncate: false,
-        truncation_direction: TruncationDirection::Right,
-        field: "inputs",
         with_tokens: false,
+        ..OPTIONS
     };
     let with_tokens = InputOptions {
         with_tokens: true,
@@ -62,23 +81,9 @@ fn texts_carry_their_tokens_only_when_asked() {
 
 #[test]
 fn a_cut_text_keeps_the_tokens_of_the_ids_it_keeps() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_model_dir(dir.path(), &ModelSpec::default());
-    let model = EmbeddingModel::load(dir.path(), None, None).expect("model loads");
-    let limits = Limits {
-        max_batch: 1,
-        max_tokens: 3,
-        max_total_tokens: 64,
-        max_text_bytes: 1000,
-        max_response_bytes: 1_000_000,
-    };
-    let right = InputOptions {
-        add_special_tokens: true,
-        truncate: true,
-        truncation_direction: TruncationDirection::Right,
-        field: "inputs",
-        with_tokens: true,
-    };
+    let (_dir, model) = test_model();
+    let limits = limits(3);
+    let right = OPTIONS;
     let left = InputOptions {
         truncation_direction: TruncationDirection::Left,
         ..right
