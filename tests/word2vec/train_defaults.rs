@@ -36,11 +36,12 @@ fn train_with_no_options_uses_gensims_defaults() {
     let defaults = &reference["defaults"];
     let dir = tempfile::tempdir().expect("tempdir");
     let output = dir.path().join("vectors.bin");
+    // Run as a user would, with a bare file name for the output.
     let ran = std::process::Command::new(env!("CARGO_BIN_EXE_embedserve"))
+        .current_dir(dir.path())
         .args(["train", "--input"])
-        .arg(&corpus)
-        .arg("--output")
-        .arg(&output)
+        .arg(corpus.canonicalize().expect("the corpus path"))
+        .args(["--output", "vectors.bin"])
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&ran.stderr);

@@ -55,10 +55,9 @@ pub fn write_store<S: AsRef<str>>(
 /// Creates a fresh temporary file next to `path` (same directory, so the final rename is atomic).
 fn create_temp_beside(path: &Path) -> Result<(PathBuf, File), StoreError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    // A bare file name's parent is "", and joining to "" leaves a name relative to the current
+    // directory, which is where that file is.
+    let dir = path.parent().unwrap_or_else(|| Path::new(""));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
