@@ -114,3 +114,27 @@ fn write_records<S: AsRef<str>>(
         .map_err(io::IntoInnerError::into_error)?
         .sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_files_left_by_a_crashed_writer_are_stepped_over() {
+        // A crashed writer with this process id left the temporary names of the next writes.
+        // The serial is shared by every write of the process; no test writes 2,000 stores.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vectors.txt");
+        let leftover = |serial: u64| {
+            dir.path()
+                .join(format!(".vectors.txt.{}.{serial}.tmp", std::process::id()))
+        };
+        for serial in 0..2000 {
+            fs::write(leftover(serial), b"partial").unwrap();
+        }
+        write_store(&path, &["a"], &[1.0], 1, StoreFormat::Text).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "1 1\na 1.0\n");
+        // They are not this write's to remove.
+        assert!((0..2000).all(|serial| leftover(serial).exists()));
+    }
+}
