@@ -38,6 +38,11 @@ const OPTIONS: InputOptions = InputOptions {
     with_tokens: true,
 };
 
+/// The tokens as the owned strings a prepared input holds.
+fn owned(tokens: &[&str]) -> Vec<String> {
+    tokens.iter().map(|t| (*t).to_owned()).collect()
+}
+
 #[test]
 fn texts_carry_their_tokens_only_when_asked() {
     let (_dir, model) = test_model();
@@ -73,7 +78,7 @@ fn texts_carry_their_tokens_only_when_asked() {
         .zip(&tokens)
         .map(|(ids, tokens)| PreparedInput {
             ids: ids.clone(),
-            tokens: Some(tokens.iter().map(|t| (*t).to_owned()).collect()),
+            tokens: Some(owned(tokens)),
         })
         .collect();
     assert_eq!(full, expected);
@@ -89,22 +94,21 @@ fn a_cut_text_keeps_the_tokens_of_the_ids_it_keeps() {
         ..right
     };
     // "[CLS] the lazy dog [SEP]" cut to 3 tokens from either end.
+    let text = || Inputs::Texts(vec!["the lazy dog".to_owned()]);
     for (options, ids, tokens) in [
         (right, [1, 5, 11], ["[CLS]", "the", "lazy"]),
         (left, [11, 12, 2], ["lazy", "dog", "[SEP]"]),
     ] {
-        let text = Inputs::Texts(vec!["the lazy dog".to_owned()]);
         let expected = PreparedInput {
             ids: ids.to_vec(),
-            tokens: Some(tokens.iter().map(|t| (*t).to_owned()).collect()),
+            tokens: Some(owned(&tokens)),
         };
         let bare = InputOptions {
             with_tokens: false,
             ..options
         };
-        let without_tokens = Inputs::Texts(vec!["the lazy dog".to_owned()]);
-        assert_eq!(prepare(&model, text, limits, options), Ok(vec![expected]));
-        let ids_only = prepare(&model, without_tokens, limits, bare).expect("prepared");
+        assert_eq!(prepare(&model, text(), limits, options), Ok(vec![expected]));
+        let ids_only = prepare(&model, text(), limits, bare).expect("prepared");
         assert_eq!(ids_only[0].ids, ids);
     }
 }
